@@ -1,0 +1,27 @@
+/**
+ * The parent/child protocol: one typed union each way, sent over the fork IPC channel with
+ * `serialization: 'advanced'` (so bigint args survive). The compiler checks every switch.
+ */
+import type { NormalizedError } from '../errors';
+
+/** Parent → child. */
+export type ToChild =
+  /** Run one job. `raw` is the exact queue payload (the child decodes it itself). */
+  | { type: 'run'; seq: number; queue: string; raw: string }
+  /** Finish nothing more: exit 0 when idle. */
+  | { type: 'shutdown' };
+
+/** Child → parent. */
+export type FromChild =
+  /** Loaded (app module, TS support) and waiting for work. */
+  | { type: 'ready'; pid: number }
+  /** perform() returned; `result` becomes the status result. */
+  | { type: 'done'; seq: number; result: unknown }
+  /** DontPerform thrown from setUp/beforePerform: skipped, not a failure. */
+  | { type: 'skipped'; seq: number; reason: string }
+  /** The job threw, or could not be loaded; `error` is already normalised. */
+  | { type: 'failed'; seq: number; error: NormalizedError };
+
+export function isFromChild(m: unknown): m is FromChild {
+  return typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string';
+}

@@ -1,0 +1,75 @@
+/**
+ * Worker settings: one typed, frozen object resolved once from flags and php-resque's
+ * environment variables (src/cli/args.ts does the resolving; this file holds the type
+ * and the defaults).
+ */
+
+export type LogFormat = 'text' | 'json';
+export type LogLevel = 'normal' | 'verbose' | 'debug';
+
+export interface WorkerConfig {
+  /** Queues in priority order, as given (`*` kept literally; resolved each pass). */
+  readonly queues: readonly string[];
+  /** Worker processes to run (COUNT). */
+  readonly count: number;
+  /** Seconds between polls, or the BLPOP timeout in blocking mode (INTERVAL). */
+  readonly interval: number;
+  /** Blocking reserve (BLOCKING, on when present). */
+  readonly blocking: boolean;
+  /** File receiving the pid of the started process (PIDFILE). */
+  readonly pidfile: string | undefined;
+  /** Folder holding job classes (absolute). */
+  readonly jobsDir: string;
+  /** Module loaded first in every process: job classes and hooks (APP_INCLUDE); absolute. */
+  readonly app: string | undefined;
+  /** Key namespace (PREFIX). */
+  readonly namespace: string;
+  /** Redis backend string, when given (else REDIS_URL / REDIS_BACKEND / default). */
+  readonly redis: string | undefined;
+  /** Database when `redis` names none (REDIS_BACKEND_DB). */
+  readonly database: number | undefined;
+  readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
+  /** Drain what is there, then exit 0. */
+  readonly once: boolean;
+  /** Jobs a child runs before it is replaced (1 = php-resque's fresh process per job). */
+  readonly jobsPerChild: number;
+  /** Run jobs in the worker process itself (no isolation). */
+  readonly inProcess: boolean;
+  /** Default per-job time limit in seconds (0 = none). */
+  readonly timeout: number;
+  /** Seconds between TERM and KILL when stopping a child. */
+  readonly killGrace: number;
+  /** Recycle a child after its job when its RSS exceeds this many MB (0 = never). */
+  readonly maxChildMemory: number;
+  /** Kill a job whose child exceeds this many MB (0 = no hard cap). */
+  readonly hardChildMemory: number;
+  /** Requeue (instead of fail) jobs of dead workers found by recovery. */
+  readonly requeueOrphans: boolean;
+  /** Exit non-zero after this many seconds of continuous Redis outage. */
+  readonly redisTimeout: number;
+  /** TERM behaves like QUIT (GRACEFUL_TERM). */
+  readonly gracefulTerm: boolean;
+  /** Seconds a graceful shutdown waits for the current job before killing it. */
+  readonly shutdownTimeout: number;
+}
+
+export const DEFAULTS = {
+  count: 1,
+  interval: 5,
+  blocking: false,
+  namespace: 'resque',
+  logLevel: 'normal',
+  logFormat: 'text',
+  once: false,
+  jobsPerChild: 1000,
+  inProcess: false,
+  timeout: 0,
+  killGrace: 5,
+  maxChildMemory: 0,
+  hardChildMemory: 0,
+  requeueOrphans: false,
+  redisTimeout: 300,
+  gracefulTerm: false,
+  shutdownTimeout: 30,
+} as const;

@@ -1,0 +1,190 @@
+/**
+ * Where Redis is and how we talk to it.
+ *   1. parseRedisSpec turns php-resque's REDIS_BACKEND forms (`host:port`, `redis://`, `rediss://`,
+ *      `tcp://`, `unix:///path`) into ioredis options plus a printable address without the password.
+ *   2. resolveRedisSpec applies the fallbacks: explicit → REDIS_URL → REDIS_BACKEND (+ REDIS_BACKEND_DB)
+ *      → 127.0.0.1:6379.
+ *   3. Connection owns (or borrows) a client; the first connect fails fast with a RedisConnectionError
+ *      naming the address instead of queueing commands forever, later drops reconnect with backoff.
+ */
+import Redis, { type RedisOptions } from 'ioredis';
+import { OptionError, RedisConnectionError } from '../errors';
+
+/** Anything `Resque.setBackend` accepts: a string form, ioredis options, or a live ioredis client. */
+export type RedisSpec = string | RedisOptions | Redis;
+
+export interface ParsedSpec {
+  options: RedisOptions;
+  /** `host:port`, `unix:/path` or `tls:host:port` — never credentials. */
+  address: string;
+}
+
+const DEFAULT_PORT = 6379;
+
+/** Parse a backend string as php-resque does; `database` is used when the string names none. */
+export function parseRedisSpec(spec: string, database?: number): ParsedSpec {
+  const text = spec.trim();
+  if (text === '') throw new OptionError('Redis backend is empty');
+  let options: RedisOptions;
+  if (/^unix:\/\//i.test(text)) {
+    const path = decodeURIComponent(text.replace(/^unix:\/\//i, '').split('?')[0] ?? '');
+    if (!path) throw new OptionError(`Redis backend "${text}" names no socket path`);
+    options = { path };
+  } else if (/^(redis|rediss|tcp):\/\//i.test(text)) {
+    options = fromUrl(text);
+  } else {
+    options = fromHostPort(text);
+  }
+  if (options.db === undefined && database !== undefined) options.db = database;
+  return { options, address: addressOf(options) };
+}
+
+function fromUrl(text: string): RedisOptions {
+  let url: URL;
+  try {
+    url = new URL(text.replace(/^tcp:/i, 'redis:'));
+  } catch {
+    throw new OptionError(`Redis backend "${redact(text)}" is not a valid URL`);
+  }
+  const options: RedisOptions = {
+    host: url.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
+    port: url.port ? Number(url.port) : DEFAULT_PORT,
+  };
+  if (url.username) options.username = decodeURIComponent(url.username);
+  if (url.password) options.password = decodeURIComponent(url.password);
+  const db = url.pathname.replace(/^\//, '');
+  if (db !== '') options.db = parseDb(db, text);
+  if (url.protocol === 'rediss:') options.tls = { servername: options.host };
+  return options;
+}
+
+function fromHostPort(text: string): RedisOptions {
+  const m = /^\[?([^\]]*?)\]?(?::(\d+))?$/.exec(text.includes('::') && !text.startsWith('[') ? `[${text}]` : text);
+  if (!m || !m[1]) throw new OptionError(`Redis backend "${redact(text)}" is not host:port or a redis:// URL`);
+  return { host: m[1], port: m[2] ? Number(m[2]) : DEFAULT_PORT };
+}
+
+function parseDb(db: string, text: string): number {
+  const n = Number(db);
+  if (!Number.isInteger(n) || n < 0) throw new OptionError(`Redis database "${db}" in "${redact(text)}" is not a number`);
+  return n;
+}
+
+/** Printable address, never credentials. */
+export function addressOf(options: RedisOptions): string {
+  if (options.path) return `unix:${options.path}`;
+  const host = options.host ?? '127.0.0.1';
+  const hostPart = host.includes(':') ? `[${host}]` : host;
+  return `${options.tls ? 'tls:' : ''}${hostPart}:${options.port ?? DEFAULT_PORT}${options.db ? `/${options.db}` : ''}`;
+}
+
+/** A URL with its password replaced by `***`. */
+export function redact(text: string): string {
+  return text.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@');
+}
+
+/**
+ * The backend to use when the caller gave none: REDIS_URL, else REDIS_BACKEND with
+ * REDIS_BACKEND_DB (php-resque: used only when non-empty and not 0), else 127.0.0.1:6379.
+ */
+export function resolveRedisSpec(env: NodeJS.ProcessEnv = process.env): ParsedSpec {
+  if (env['REDIS_URL']) return parseRedisSpec(env['REDIS_URL']);
+  if (env['REDIS_BACKEND']) {
+    const dbText = env['REDIS_BACKEND_DB'];
+    const db = dbText && dbText !== '0' ? parseDb(dbText, 'REDIS_BACKEND_DB') : undefined;
+    return parseRedisSpec(env['REDIS_BACKEND'], db);
+  }
+  return parseRedisSpec('127.0.0.1:6379');
+}
+
+/** Options for connections we create: fail fast at first, reconnect with backoff after. */
+function clientOptions(base: RedisOptions, state: { everReady: boolean }): RedisOptions {
+  return {
+    connectTimeout: 5000,
+    maxRetriesPerRequest: 20,
+    ...base,
+    lazyConnect: true,
+    retryStrategy: (times: number) => (state.everReady ? Math.min(50 * 2 ** Math.min(times, 6), 2000) : null),
+  };
+}
+
+/** A live client plus how to make more like it. */
+export class Connection {
+  readonly address: string;
+  private readonly base: RedisOptions | undefined;
+  private readonly borrowed: Redis | undefined;
+  private readonly opened: Redis[] = [];
+  private main: Promise<Redis> | undefined;
+
+  /** `spec` undefined → resolveRedisSpec(); a Redis instance is borrowed and never closed by us. */
+  constructor(spec?: RedisSpec, database?: number) {
+    if (spec instanceof Redis) {
+      this.borrowed = spec;
+      this.address = addressOf(spec.options);
+    } else {
+      const parsed =
+        spec === undefined
+          ? resolveRedisSpec()
+          : typeof spec === 'string'
+            ? parseRedisSpec(spec, database)
+            : { options: { ...spec, ...(database !== undefined ? { db: database } : {}) }, address: addressOf(spec) };
+      this.base = parsed.options;
+      this.address = parsed.address;
+    }
+  }
+
+  /** The shared command client, connected (throws RedisConnectionError when unreachable). */
+  client(): Promise<Redis> {
+    if (!this.main) {
+      this.main = this.borrowed ? this.ensureBorrowed(this.borrowed) : this.open();
+      this.main.catch(() => { this.main = undefined; });
+    }
+    return this.main;
+  }
+
+  /** A new connected client of our own (for BLPOP, for a child), closed by close(). */
+  async open(name?: string): Promise<Redis> {
+    const state = { everReady: false };
+    const base = this.base ?? this.borrowed?.options ?? {};
+    const opts = clientOptions({ ...base, ...(name ? { connectionName: name } : {}) }, state);
+    const client = new Redis(opts);
+    let lastError = '';
+    client.on('error', (e: Error & { code?: string }) => { lastError = e.code ?? e.message; });
+    client.on('ready', () => { state.everReady = true; });
+    this.opened.push(client);
+    try {
+      await client.connect();
+    } catch (e) {
+      client.disconnect();
+      this.forget(client);
+      throw new RedisConnectionError(this.address, lastError || (e as Error).message);
+    }
+    return client;
+  }
+
+  private async ensureBorrowed(client: Redis): Promise<Redis> {
+    if (client.status === 'wait') await client.connect();
+    return client;
+  }
+
+  /** Close what we opened (not a borrowed client). */
+  async close(): Promise<void> {
+    const all = this.opened.splice(0);
+    this.main = undefined;
+    await Promise.all(
+      all.map(async (c) => {
+        if (c.status === 'end') return;
+        try {
+          await c.quit();
+        } catch {
+          c.disconnect();
+        }
+      }),
+    );
+  }
+
+  private forget(client: Redis): void {
+    const i = this.opened.indexOf(client);
+    if (i >= 0) this.opened.splice(i, 1);
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * The only place Redis key names are built. Every key lives under the namespace
+ * (default `resque:`); the names are the ones php-resque, Ruby Resque and node-resque
+ * read and write (WIRE.md §2). Keys marked "ours" are additive: peers ignore them.
+ */
+export class Keys {
+  /** Namespace with its trailing `:` (php-resque appends one when missing). */
+  readonly ns: string;
+
+  constructor(namespace = 'resque') {
+    this.ns = namespace === '' ? '' : namespace.endsWith(':') ? namespace : `${namespace}:`;
+  }
+
+  /** Set of every queue name. */
+  queues(): string { return `${this.ns}queues`; }
+  /** List of job payloads of one queue. */
+  queue(name: string): string { return `${this.ns}queue:${name}`; }
+  /** Queue name from a key returned by BLPOP (php-resque strips `namespace + "queue:"`). */
+  queueName(key: string): string { return key.slice(this.queue('').length); }
+
+  /** Status packet of a tracked job; a payload prefix makes it `job:PREFIX_ID:status` (P2). */
+  status(id: string, prefix = ''): string {
+    return `${this.ns}job:${prefix ? `${prefix}_` : ''}${id}:status`;
+  }
+  /** Pid of the child running job ID (P2); not affected by the status prefix. */
+  jobPid(id: string): string { return `${this.ns}job:${id}:pid`; }
+
+  /** List of failure records. */
+  failed(): string { return `${this.ns}failed`; }
+
+  /** Counter `stat:processed` / `stat:failed`, global or per worker. */
+  stat(name: 'processed' | 'failed', workerId?: string): string {
+    return `${this.ns}stat:${name}${workerId === undefined ? '' : `:${workerId}`}`;
+  }
+
+  /** Set of registered worker ids. */
+  workers(): string { return `${this.ns}workers`; }
+  /** What worker WID is working on (absent when idle). */
+  worker(workerId: string): string { return `${this.ns}worker:${workerId}`; }
+  /** When worker WID started. */
+  workerStarted(workerId: string): string { return `${this.ns}worker:${workerId}:started`; }
+  /** Ruby Resque's heartbeat hash: worker id → ISO-8601 time. */
+  heartbeat(): string { return `${this.ns}workers:heartbeat`; }
+  /** Ruby Resque's pruning lock. */
+  pruneLock(): string { return `${this.ns}pruning_dead_workers_in_progress`; }
+  /** Ruby Resque's global pause flag. */
+  pauseAll(): string { return `${this.ns}pause-all-workers`; }
+
+  /** Ours: list holding the raw payload a worker has reserved and not yet finished. */
+  inflight(workerId: string): string { return `${this.ns}worker:${workerId}:inflight`; }
+  /** Ours: last resource sample of a worker's child (hash). */
+  workerUsage(workerId: string): string { return `${this.ns}worker:${workerId}:usage`; }
+
+  /** Delayed jobs (resque-scheduler): sorted set of due timestamps. */
+  delayedSchedule(): string { return `${this.ns}delayed_queue_schedule`; }
+  /** Delayed jobs due at unix second `ts`. */
+  delayed(ts: number): string { return `${this.ns}delayed:${ts}`; }
+  /** resque-scheduler's index of where one exact item is scheduled. */
+  timestamps(item: string): string { return `${this.ns}timestamps:${item}`; }
+}

@@ -1,0 +1,232 @@
+/**
+ * The client: what application code uses to push and inspect jobs.
+ *   1. `new Resque(options)` holds one connection and namespace; `Resque.enqueue(...)` and the
+ *      other statics use a lazily created default instance (php-resque's static API) that
+ *      `Resque.setBackend` reconfigures and `Resque.close` releases.
+ *   2. enqueue writes php-resque 2.x's payload, creates the status packet when tracked, and
+ *      runs the beforeEnqueue (may cancel) / afterEnqueue hooks.
+ *   3. Queue introspection with php-resque semantics: size, queues, peek, dequeue, removeQueue.
+ */
+import type Redis from 'ioredis';
+import { Connection, type RedisSpec } from './redis/connection';
+import { Keys } from './redis/keys';
+import { DoNotCreate } from './errors';
+import { assertJobArgs, decodePayload, encodePayload, microtime, newJobId, type DecodedJob, type JobArgs } from './payload';
+import { dequeue, peekRaw, pushItems, queueNames, queueSize, removeQueue, type DequeueFilter, type QueueItem } from './store/queues';
+import { JobStatus, waitingPacket } from './store/status';
+
+export interface ResqueOptions {
+  /** Redis to use: `host:port`, `redis://…`, `rediss://…`, `unix:///…`, ioredis options or a client
+   * (a client you pass is never closed by us). Default: REDIS_URL, else REDIS_BACKEND(+_DB), else 127.0.0.1:6379. */
+  redis?: RedisSpec;
+  /** Database number when `redis` does not name one. */
+  database?: number;
+  /** Key namespace; `:` is appended when missing. Default: the PREFIX env var, else `resque`. */
+  namespace?: string;
+}
+
+/** Hook called before a job is pushed: throw DoNotCreate (or return false) to cancel it. */
+export type BeforeEnqueueHook = (jobClass: string, args: JobArgs, queue: string, id: string) => unknown;
+/** Hook called after a job is pushed. */
+export type AfterEnqueueHook = (jobClass: string, args: JobArgs, queue: string, id: string) => unknown;
+
+export interface EnqueueHooks {
+  beforeEnqueue: BeforeEnqueueHook;
+  afterEnqueue: AfterEnqueueHook;
+}
+
+/** One job for enqueueBulk. */
+export interface BulkJob {
+  class: string;
+  args?: JobArgs;
+  trackStatus?: boolean;
+  prefix?: string;
+}
+
+export class Resque {
+  readonly keys: Keys;
+  readonly connection: Connection;
+  private readonly hooks: { [K in keyof EnqueueHooks]: EnqueueHooks[K][] } = { beforeEnqueue: [], afterEnqueue: [] };
+
+  constructor(options: ResqueOptions = {}) {
+    this.connection = new Connection(options.redis, options.database);
+    this.keys = new Keys(options.namespace ?? (process.env['PREFIX'] || 'resque'));
+  }
+
+  /** The connected command client. */
+  redis(): Promise<Redis> {
+    return this.connection.client();
+  }
+
+  /** Register an enqueue hook. Returns a function that removes it. */
+  on<K extends keyof EnqueueHooks>(event: K, hook: EnqueueHooks[K]): () => void {
+    const list = this.hooks[event] as EnqueueHooks[K][];
+    list.push(hook);
+    return () => {
+      const i = list.indexOf(hook);
+      if (i >= 0) list.splice(i, 1);
+    };
+  }
+
+  /**
+   * Push a job for any Resque worker. Resolves its id, or `false` when a beforeEnqueue hook
+   * cancelled it. `args` is php-resque's `$args`: a plain object, an array or null.
+   */
+  async enqueue(queue: string, jobClass: string, args: JobArgs = {}, trackStatus = false, prefix = ''): Promise<string | false> {
+    const [id] = await this.enqueueBulk(queue, [{ class: jobClass, args, trackStatus, prefix }]);
+    return id ?? false;
+  }
+
+  /** Push many jobs in one round trip. Resolves one entry per job: its id, or false if a hook cancelled it. */
+  async enqueueBulk(queue: string, jobs: readonly BulkJob[]): Promise<Array<string | false>> {
+    assertQueueName(queue);
+    const ids: Array<string | false> = [];
+    const items: QueueItem[] = [];
+    const pushed: Array<{ job: BulkJob; args: JobArgs; id: string }> = [];
+    const now = performance.timeOrigin + performance.now();
+    for (const job of jobs) {
+      const args = job.args === undefined ? {} : job.args;
+      assertJobArgs(args);
+      if (typeof job.class !== 'string' || job.class === '') throw new TypeError('Job class must be a non-empty string');
+      const id = newJobId();
+      if (!(await this.runBefore(job.class, args, queue, id))) {
+        ids.push(false);
+        continue;
+      }
+      const prefix = job.prefix ?? '';
+      const raw = encodePayload({ className: job.class, args, id, prefix, queueTime: microtime(now) });
+      items.push(job.trackStatus ? { raw, status: { key: this.keys.status(id, prefix), packet: waitingPacket(Math.floor(now / 1000)) } } : { raw });
+      pushed.push({ job, args, id });
+      ids.push(id);
+    }
+    await pushItems(await this.redis(), this.keys, queue, items);
+    for (const p of pushed) await this.runHooks('afterEnqueue', p.job.class, p.args, queue, p.id);
+    return ids;
+  }
+
+  /** Status of a job enqueued with trackStatus (prefix as given to enqueue). */
+  status(id: string, prefix = ''): JobStatus {
+    return new JobStatus(() => this.redis(), this.keys, id, prefix);
+  }
+
+  /** Number of jobs waiting in a queue. */
+  async size(queue: string): Promise<number> {
+    return queueSize(await this.redis(), this.keys, queue);
+  }
+
+  /** Every known queue name, sorted. */
+  async queues(): Promise<string[]> {
+    return (await queueNames(await this.redis(), this.keys)).sort();
+  }
+
+  /** Decoded jobs from a queue without removing them (malformed items are skipped). */
+  async peek(queue: string, start = 0, count = 1): Promise<DecodedJob[]> {
+    const raws = await peekRaw(await this.redis(), this.keys, queue, start, count);
+    const jobs: DecodedJob[] = [];
+    for (const raw of raws) {
+      try {
+        jobs.push(decodePayload(raw));
+      } catch {
+        /* not a job: skipped in this view, left in the queue */
+      }
+    }
+    return jobs;
+  }
+
+  /** Remove every job (no filters) or the matching ones; resolves the number removed. */
+  async dequeue(queue: string, filters: readonly DequeueFilter[] = []): Promise<number> {
+    return dequeue(await this.redis(), this.keys, queue, filters);
+  }
+
+  /** Delete a queue and its name; resolves the number of jobs it held. */
+  async removeQueue(queue: string): Promise<number> {
+    return removeQueue(await this.redis(), this.keys, queue);
+  }
+
+  /** Release every connection this instance opened. */
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+
+  private async runBefore(jobClass: string, args: JobArgs, queue: string, id: string): Promise<boolean> {
+    try {
+      return await this.runHooks('beforeEnqueue', jobClass, args, queue, id);
+    } catch (e) {
+      if (e instanceof DoNotCreate) return false;
+      throw e;
+    }
+  }
+
+  private async runHooks(event: keyof EnqueueHooks, ...a: Parameters<BeforeEnqueueHook>): Promise<boolean> {
+    for (const hook of this.hooks[event]) {
+      if ((await hook(...a)) === false && event === 'beforeEnqueue') return false;
+    }
+    return true;
+  }
+
+  // ---- php-resque style static API over a default instance ----
+
+  private static defaultOptions: ResqueOptions = {};
+  private static instance: Resque | undefined;
+
+  /** The default instance used by the static methods (created on first use). */
+  static get default(): Resque {
+    Resque.instance ??= new Resque(Resque.defaultOptions);
+    return Resque.instance;
+  }
+
+  /** Point the static API at another Redis (php-resque `Resque::setBackend`). */
+  static setBackend(server: RedisSpec, database?: number): void {
+    Resque.reset({ ...Resque.defaultOptions, redis: server, ...(database !== undefined ? { database } : { database: undefined }) });
+  }
+
+  /** Change the static API's namespace (php-resque `Redis::prefix`). */
+  static setNamespace(namespace: string): void {
+    Resque.reset({ ...Resque.defaultOptions, namespace });
+  }
+
+  private static reset(options: ResqueOptions): void {
+    const old = Resque.instance;
+    Resque.instance = undefined;
+    Resque.defaultOptions = options;
+    if (old) old.close().catch(() => undefined);
+  }
+
+  static enqueue(queue: string, jobClass: string, args: JobArgs = {}, trackStatus = false, prefix = ''): Promise<string | false> {
+    return Resque.default.enqueue(queue, jobClass, args, trackStatus, prefix);
+  }
+  static enqueueBulk(queue: string, jobs: readonly BulkJob[]): Promise<Array<string | false>> {
+    return Resque.default.enqueueBulk(queue, jobs);
+  }
+  static status(id: string, prefix = ''): JobStatus {
+    return Resque.default.status(id, prefix);
+  }
+  static size(queue: string): Promise<number> {
+    return Resque.default.size(queue);
+  }
+  static queues(): Promise<string[]> {
+    return Resque.default.queues();
+  }
+  static peek(queue: string, start = 0, count = 1): Promise<DecodedJob[]> {
+    return Resque.default.peek(queue, start, count);
+  }
+  static dequeue(queue: string, filters: readonly DequeueFilter[] = []): Promise<number> {
+    return Resque.default.dequeue(queue, filters);
+  }
+  static removeQueue(queue: string): Promise<number> {
+    return Resque.default.removeQueue(queue);
+  }
+  static on<K extends keyof EnqueueHooks>(event: K, hook: EnqueueHooks[K]): () => void {
+    return Resque.default.on(event, hook);
+  }
+  /** Close the default instance's connections so the process can exit. */
+  static async close(): Promise<void> {
+    const old = Resque.instance;
+    Resque.instance = undefined;
+    if (old) await old.close();
+  }
+}
+
+function assertQueueName(queue: string): void {
+  if (typeof queue !== 'string' || queue === '') throw new TypeError('Queue name must be a non-empty string');
+}
