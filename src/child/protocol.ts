@@ -20,7 +20,9 @@ export type FromChild =
   /** DontPerform thrown from setUp/beforePerform: skipped, not a failure. */
   | { type: 'skipped'; seq: number; reason: string }
   /** The job threw, or could not be loaded; `error` is already normalised. */
-  | { type: 'failed'; seq: number; error: NormalizedError };
+  | { type: 'failed'; seq: number; error: NormalizedError }
+  /** The child could not start (e.g. the app module failed to load); it exits right after. */
+  | { type: 'fatal'; error: NormalizedError };
 
 export function isFromChild(m: unknown): m is FromChild {
   return typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string';

@@ -46,8 +46,10 @@ export class Keys {
   /** Ruby Resque's global pause flag. */
   pauseAll(): string { return `${this.ns}pause-all-workers`; }
 
-  /** Ours: list holding the raw payload a worker has reserved and not yet finished. */
-  inflight(workerId: string): string { return `${this.ns}worker:${workerId}:inflight`; }
+  /** Ours: list holding the exact payload a worker reserved from QUEUE and has not finished. */
+  inflight(workerId: string, queue: string): string { return `${this.inflightPrefix(workerId)}${queue}`; }
+  /** Ours: what every in-flight list of a worker starts with (SCAN it with a `*` appended). */
+  inflightPrefix(workerId: string): string { return `${this.ns}worker:${workerId}:inflight:`; }
   /** Ours: last resource sample of a worker's child (hash). */
   workerUsage(workerId: string): string { return `${this.ns}worker:${workerId}:usage`; }
 

@@ -6,8 +6,8 @@
 import type Redis from 'ioredis';
 import type { Keys } from '../redis/keys';
 import { updateStatus } from '../redis/scripts/update-status';
-import { phpJsonEncode } from '../json';
-import { parseJson } from '../json';
+import { parseJson, phpJsonEncode } from '../json';
+import { unixNow as unixSeconds } from '../time';
 
 export const STATUS_WAITING = 1;
 export const STATUS_RUNNING = 2;
@@ -24,10 +24,6 @@ export interface StatusPacket {
   updated: number;
   started?: number;
   result?: unknown;
-}
-
-export function unixSeconds(nowMs: number = Date.now()): number {
-  return Math.floor(nowMs / 1000);
 }
 
 /** The packet of a newly enqueued tracked job. */

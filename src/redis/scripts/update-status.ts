@@ -1,4 +1,5 @@
 import { Script } from '../script';
+import { SET_STATUS_LUA } from './lua-status';
 
 /**
  * Update a job status packet, only if the key exists (php-resque: "updates only when the
@@ -13,11 +14,8 @@ import { Script } from '../script';
  */
 export const updateStatus = new Script(
   'update-status',
-  `
-local cur = redis.call('GET', KEYS[1])
-if not cur then return 0 end
-local started = string.match(cur, '"started":(%-?%d+)') or 'null'
-redis.call('SET', KEYS[1], '{"status":' .. ARGV[1] .. ',"updated":' .. ARGV[2] .. ',"started":' .. started .. ',"result":' .. ARGV[3] .. '}')
+  `${SET_STATUS_LUA}
+if not set_status(KEYS[1], ARGV[1], ARGV[2], ARGV[3]) then return 0 end
 if tonumber(ARGV[4]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[4]) end
 return 1
 `,

@@ -1,0 +1,58 @@
+/**
+ * The CLI: parse → options (pure, src/cli/args.ts) → call the library → exit code.
+ * Only this file and bin/resque touch process-wide things (stdout, pidfile).
+ */
+import * as fs from 'node:fs';
+import { parseArgs } from './args';
+import { Logger } from '../log';
+import { runWorkerProcess } from '../worker/process';
+import { runSupervisor } from '../worker/supervisor';
+import { runDemo } from './demo';
+import type { WorkerConfig } from '../config';
+
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Promise<number> {
+  const parsed = parseArgs(argv, env, cwd);
+  switch (parsed.command) {
+    case 'help':
+    case 'version':
+      process.stdout.write(`${parsed.text}\n`);
+      return 0;
+    case 'error':
+      process.stderr.write(`${parsed.message}\n`);
+      return parsed.exitCode;
+    case 'demo':
+      return runDemo({ redis: parsed.redis, env });
+    case 'start':
+      return start(parsed.config, argv, env);
+  }
+}
+
+async function start(config: WorkerConfig, argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const logger = new Logger({ level: config.logLevel, format: config.logFormat });
+  const supervised = env['RESQUE_SUPERVISED'] === '1';
+  if (config.pidfile && !supervised) {
+    try {
+      fs.writeFileSync(config.pidfile, `${process.pid}\n`);
+    } catch (e) {
+      process.stderr.write(`Could not write pidfile ${config.pidfile}: ${(e as Error).message}\n`);
+      return 1;
+    }
+  }
+  try {
+    if (config.count > 1 && !supervised) return await runSupervisor({ config, logger, argv, env });
+    return await runWorkerProcess({ config, logger });
+  } catch (e) {
+    logger.error((e as Error).message);
+    return 1;
+  } finally {
+    if (config.pidfile && !supervised) removePidfile(config.pidfile);
+  }
+}
+
+function removePidfile(file: string): void {
+  try {
+    if (fs.readFileSync(file, 'utf8').trim() === String(process.pid)) fs.unlinkSync(file);
+  } catch {
+    /* already gone */
+  }
+}

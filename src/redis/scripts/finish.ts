@@ -1,0 +1,42 @@
+import { Script } from '../script';
+import { SET_STATUS_LUA } from './lua-status';
+
+/**
+ * Everything a finished job writes, in one atomic step (php-resque does these one by one):
+ * drop it from the in-flight list, clear working-on and job:ID:pid, count it processed
+ * (failures included, as php-resque and Ruby do), and on failure count it failed and RPUSH
+ * the failure record; set the final status (only when tracked) with the 24 h TTL.
+ *
+ * KEYS[1] worker:WID            KEYS[2] worker:WID:inflight:Q
+ * KEYS[3] stat:processed        KEYS[4] stat:processed:WID
+ * KEYS[5] stat:failed           KEYS[6] stat:failed:WID
+ * KEYS[7] failed                KEYS[8] job:[PREFIX_]ID:status (or '' when untracked-by-payload)
+ * KEYS[9] job:ID:pid (or '')
+ * ARGV[1] failure record JSON ('' when the job did not fail)
+ * ARGV[2] final status code (3 or 4)
+ * ARGV[3] now, unix seconds
+ * ARGV[4] result JSON
+ * ARGV[5] status TTL seconds
+ * ARGV[6] '1' to count the failure in stat:failed (a record is always pushed when ARGV[1] ~= '')
+ */
+export const finish = new Script(
+  'finish',
+  `${SET_STATUS_LUA}
+redis.call('LPOP', KEYS[2])
+redis.call('DEL', KEYS[1])
+if KEYS[9] ~= '' then redis.call('DEL', KEYS[9]) end
+redis.call('INCRBY', KEYS[3], 1)
+redis.call('INCRBY', KEYS[4], 1)
+if ARGV[1] ~= '' then
+  redis.call('RPUSH', KEYS[7], ARGV[1])
+  if ARGV[6] == '1' then
+    redis.call('INCRBY', KEYS[5], 1)
+    redis.call('INCRBY', KEYS[6], 1)
+  end
+end
+if KEYS[8] ~= '' and set_status(KEYS[8], ARGV[2], ARGV[3], ARGV[4]) then
+  redis.call('EXPIRE', KEYS[8], ARGV[5])
+end
+return 1
+`,
+);

@@ -1,0 +1,170 @@
+/**
+ * The worker registry (WIRE.md §5): `workers` set, `worker:WID` (working-on),
+ * `worker:WID:started`, per-worker stats, Ruby's `workers:heartbeat`, and our additive
+ * in-flight lists `worker:WID:inflight:QUEUE`.
+ *   1. register / heartbeat / unregister, each one MULTI.
+ *   2. orphan recovery: a dead worker's in-flight jobs are failed (PruneDeadWorkerDirtyExit,
+ *      Ruby's behaviour) or requeued at the head of their queue, one atomic step per job; a
+ *      foreign worker's working-on payload (PHP/Ruby, no in-flight list) is failed like Ruby does.
+ *   3. finding the dead: same-host workers whose pid is gone, any worker whose heartbeat is stale.
+ */
+import { hostname } from 'node:os';
+import type Redis from 'ioredis';
+import type { Keys } from '../redis/keys';
+import { transaction } from '../redis/multi';
+import { recoverOne } from '../redis/scripts/recover';
+import { parseJson, phpJsonEncode, phpString } from '../json';
+import { phpDateC } from '../time';
+
+/** Parsed `host:pid:queues` (split on `:` into at most 3 parts, as php-resque and Ruby do). */
+export interface WorkerIdParts {
+  host: string;
+  pid: number;
+  queues: string;
+}
+
+export function workerId(queues: readonly string[], pid: number = process.pid, host: string = hostname()): string {
+  return `${host}:${pid}:${queues.join(',')}`;
+}
+
+export function parseWorkerId(id: string): WorkerIdParts | null {
+  const first = id.indexOf(':');
+  const second = first < 0 ? -1 : id.indexOf(':', first + 1);
+  if (first < 0) return null;
+  const host = id.slice(0, first);
+  const pidText = second < 0 ? id.slice(first + 1) : id.slice(first + 1, second);
+  const pid = Number(pidText);
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  return { host, pid, queues: second < 0 ? '' : id.slice(second + 1) };
+}
+
+export async function registerWorker(redis: Redis, keys: Keys, id: string, now: Date = new Date()): Promise<void> {
+  await transaction(redis, (m) => {
+    m.sadd(keys.workers(), id);
+    m.set(keys.workerStarted(id), phpDateC(now));
+    m.hset(keys.heartbeat(), id, phpDateC(now));
+  });
+}
+
+export async function heartbeat(redis: Redis, keys: Keys, id: string, now: Date = new Date()): Promise<void> {
+  await redis.hset(keys.heartbeat(), id, phpDateC(now));
+}
+
+/** Remove every registry key of a worker (its in-flight lists must have been settled first). */
+export async function unregisterWorker(redis: Redis, keys: Keys, id: string): Promise<void> {
+  await transaction(redis, (m) => {
+    m.srem(keys.workers(), id);
+    m.del(keys.worker(id), keys.workerStarted(id), keys.stat('processed', id), keys.stat('failed', id), keys.workerUsage(id));
+    m.hdel(keys.heartbeat(), id);
+  });
+}
+
+export async function listWorkers(redis: Redis, keys: Keys): Promise<string[]> {
+  return redis.smembers(keys.workers());
+}
+
+/** In-flight list keys of a worker (SCAN, never KEYS). */
+export async function inflightKeys(redis: Redis, keys: Keys, id: string): Promise<string[]> {
+  const pattern = `${escapeGlob(keys.inflightPrefix(id))}*`;
+  const found: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+    cursor = next;
+    found.push(...batch);
+  } while (cursor !== '0');
+  return found;
+}
+
+function escapeGlob(s: string): string {
+  return s.replace(/[*?[\]\\]/g, '\\$&');
+}
+
+export interface OrphanReport {
+  workerId: string;
+  failed: string[];
+  requeued: string[];
+}
+
+/**
+ * Settle a dead worker: its in-flight jobs (or, for a foreign worker, its working-on payload)
+ * are failed with `reason` or requeued, then its registry entry is removed.
+ */
+export async function recoverDeadWorker(
+  redis: Redis, keys: Keys, deadId: string, opts: { requeue: boolean; reason: string; byWorker: string },
+): Promise<OrphanReport> {
+  const report: OrphanReport = { workerId: deadId, failed: [], requeued: [] };
+  const lists = await inflightKeys(redis, keys, deadId);
+  const head = (): string => `{"failed_at":${phpString(phpDateC())},"payload":`;
+  const tail = (q: string): string =>
+    `,"exception":"PruneDeadWorkerDirtyExit","error":${phpString(opts.reason)},"backtrace":[${phpString(`recovered by ${opts.byWorker}`)}],"worker":${phpString(deadId)},"queue":${phpString(q)}}`;
+  for (const list of lists) {
+    const queue = list.slice(keys.inflightPrefix(deadId).length);
+    for (;;) {
+      const mode = opts.requeue ? 'requeue' : 'fail';
+      const raw = await recoverOne.run(redis, [list, keys.queue(queue), keys.failed(), keys.stat('failed'), keys.stat('processed')], [mode, head(), tail(queue)]);
+      if (typeof raw !== 'string') break;
+      (opts.requeue ? report.requeued : report.failed).push(raw);
+    }
+  }
+  if (lists.length === 0) await failForeignWorkingOn(redis, keys, deadId, opts, report);
+  await unregisterWorker(redis, keys, deadId);
+  return report;
+}
+
+/** A PHP or Ruby worker keeps its job only in `worker:WID`: record it as Ruby's pruning does. */
+async function failForeignWorkingOn(
+  redis: Redis, keys: Keys, deadId: string, opts: { reason: string; byWorker: string }, report: OrphanReport,
+): Promise<void> {
+  const working = await redis.getdel(keys.worker(deadId));
+  if (!working) return;
+  let queue = '';
+  let payload = 'null';
+  try {
+    const w = parseJson(working) as { queue?: unknown; payload?: unknown };
+    queue = typeof w.queue === 'string' ? w.queue : '';
+    payload = phpJsonEncode(w.payload ?? null);
+  } catch {
+    payload = phpString(working);
+  }
+  const record =
+    `{"failed_at":${phpString(phpDateC())},"payload":${payload},"exception":"PruneDeadWorkerDirtyExit",` +
+    `"error":${phpString(opts.reason)},"backtrace":[${phpString(`recovered by ${opts.byWorker}`)}],"worker":${phpString(deadId)},"queue":${phpString(queue)}}`;
+  await transaction(redis, (m) => m.rpush(keys.failed(), record).incrby(keys.stat('failed'), 1));
+  report.failed.push(payload);
+}
+
+/** Whether a pid is alive on this host (EPERM means alive but not ours). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Registered workers that are dead: same host with a gone pid, or (any host) a heartbeat
+ * older than `staleSeconds`. A worker with a fresh heartbeat is never returned.
+ */
+export async function findDeadWorkers(
+  redis: Redis, keys: Keys, self: string, opts: { host?: string; staleSeconds: number; now?: number },
+): Promise<Array<{ id: string; why: string }>> {
+  const host = opts.host ?? hostname();
+  const now = opts.now ?? Date.now();
+  const [ids, beats] = await Promise.all([listWorkers(redis, keys), redis.hgetall(keys.heartbeat())]);
+  const dead: Array<{ id: string; why: string }> = [];
+  for (const id of new Set([...ids, ...Object.keys(beats)])) {
+    if (id === self) continue;
+    const beat = beats[id] ? Date.parse(beats[id] as string) : NaN;
+    const fresh = !Number.isNaN(beat) && now - beat < opts.staleSeconds * 1000;
+    const parts = parseWorkerId(id);
+    if (parts && parts.host === host && !pidAlive(parts.pid)) {
+      dead.push({ id, why: `Worker ${id} died (pid ${parts.pid} is gone) while processing a job` });
+    } else if (!Number.isNaN(beat) && !fresh) {
+      dead.push({ id, why: `Worker ${id} sent no heartbeat for ${Math.round((now - beat) / 1000)} s while processing a job` });
+    }
+  }
+  return dead;
+}

@@ -1,0 +1,13 @@
+/** Wall-clock formats the peers write (WIRE.md §5.3, §7). Durations use performance.now(), not these. */
+
+const pad = (n: number): string => String(n).padStart(2, '0');
+
+/** PHP `date('c')` in UTC: `2026-11-21T09:08:04+00:00` (php-resque's failed_at, run_at, started). */
+export function phpDateC(d: Date = new Date()): string {
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}+00:00`;
+}
+
+/** Unix seconds, integer. */
+export function unixNow(nowMs: number = Date.now()): number {
+  return Math.floor(nowMs / 1000);
+}

@@ -1,0 +1,154 @@
+/**
+ * The worker's Redis operations, injected into the loop (which holds no Redis code):
+ *   1. reserve: one Lua round trip that moves a job into this worker's in-flight list and
+ *      records it (working-on, status RUNNING, job pid) — never only in memory;
+ *   2. wait: blocking mode parks on BLMOVE (one connection per queue, so priority order still
+ *      holds on the next reserve and nothing is popped into the void), or sleeps when polling;
+ *   3. finish: one Lua round trip for status, counters, failure record and clean-up.
+ */
+import type Redis from 'ioredis';
+import type { Connection } from '../redis/connection';
+import type { Keys } from '../redis/keys';
+import { reserve } from '../redis/scripts/reserve';
+import { finish } from '../redis/scripts/finish';
+import { phpJsonEncode, phpString } from '../json';
+import { phpDateC, unixNow } from '../time';
+import { STATUS_COMPLETE, STATUS_FAILED, STATUS_TTL } from '../store/status';
+import { failureRecord, RedisFailureBackend, type Failure, type FailureBackend } from '../store/failures';
+import type { DecodedJob } from '../payload';
+import type { NormalizedError } from '../errors';
+
+/** A job taken from a queue: its bytes, and its decoded form when it decoded. */
+export interface Reserved {
+  queue: string;
+  raw: string;
+  /** The decoded job, or undefined when the payload is not a valid job. */
+  job: DecodedJob | undefined;
+  /** Why it did not decode. */
+  invalid?: NormalizedError;
+}
+
+/** How a job ended, as the bookkeeping needs it. */
+export type Settlement =
+  | { kind: 'done'; result: unknown }
+  | { kind: 'skipped' }
+  | { kind: 'failed'; error: NormalizedError; countFailed?: boolean };
+
+export interface WorkerOps {
+  reserve(queues: readonly string[], childPid: number | undefined): Promise<{ queue: string; raw: string } | null>;
+  /** Blocking: resolves when a job may be ready or after `seconds`; polling: sleeps. Abortable. */
+  wait(queues: readonly string[], seconds: number, signal: AbortSignal): Promise<void>;
+  finish(r: Reserved, s: Settlement): Promise<void>;
+  knownQueues(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export class RedisWorkerOps implements WorkerOps {
+  private readonly blockers = new Map<string, Promise<Redis>>();
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly keys: Keys,
+    private readonly workerId: string,
+    private readonly blocking: boolean,
+    private readonly failures: FailureBackend = new RedisFailureBackend(() => connection.client(), keys),
+  ) {}
+
+  async reserve(queues: readonly string[], childPid: number | undefined): Promise<{ queue: string; raw: string } | null> {
+    if (queues.length === 0) return null;
+    const k = this.keys;
+    const keys = [k.worker(this.workerId)];
+    for (const q of queues) keys.push(k.queue(q), this.inflight(q));
+    const args = [phpString(phpDateC()), k.ns, childPid === undefined ? '' : String(childPid), unixNow(), ...queues.map(phpString)];
+    const reply = await reserve.run(await this.connection.client(), keys, args);
+    if (!Array.isArray(reply)) return null;
+    const [index, raw] = reply as [number, string];
+    return { queue: queues[index - 1] as string, raw };
+  }
+
+  async wait(queues: readonly string[], seconds: number, signal: AbortSignal): Promise<void> {
+    if (!this.blocking || queues.length === 0) return sleep(seconds * 1000, signal);
+    const clients = await Promise.all(queues.map((q) => this.blocker(q)));
+    const unblock = (): void => { for (const c of clients) c.disconnect(true); };
+    signal.addEventListener('abort', unblock, { once: true });
+    try {
+      // The first queue to get a job wins; the others are unblocked. A job a losing
+      // connection moved meanwhile stays parked in our in-flight list and is reserved next.
+      await Promise.race(queues.map((q, i) => (clients[i] as Redis).blmove(this.keys.queue(q), this.inflight(q), 'LEFT', 'RIGHT', seconds)));
+    } catch {
+      /* unblocked by abort or a dropped connection: the caller re-checks */
+    } finally {
+      signal.removeEventListener('abort', unblock);
+      if (queues.length > 1) await this.unblockAll(clients);
+    }
+  }
+
+  private async unblockAll(clients: Redis[]): Promise<void> {
+    const main = await this.connection.client();
+    await Promise.all(clients.map(async (c) => {
+      const id = (c as Redis & { resqueClientId?: number }).resqueClientId;
+      if (id !== undefined) await main.client('UNBLOCK', id).catch(() => 0);
+    }));
+  }
+
+  private blocker(queue: string): Promise<Redis> {
+    let p = this.blockers.get(queue);
+    if (!p) {
+      p = this.connection.open(`resque-blocking-${queue}`).then(async (c) => {
+        (c as Redis & { resqueClientId?: number }).resqueClientId = Number(await c.client('ID'));
+        return c;
+      });
+      this.blockers.set(queue, p);
+      p.catch(() => this.blockers.delete(queue));
+    }
+    return p;
+  }
+
+  async finish(r: Reserved, s: Settlement): Promise<void> {
+    const k = this.keys;
+    let record = '';
+    if (s.kind === 'failed') {
+      const failure: Failure = { raw: r.raw, rawIsObject: r.job !== undefined, error: s.error, workerId: this.workerId, queue: r.queue, failedAt: new Date() };
+      if (this.failures instanceof RedisFailureBackend) record = failureRecord(failure);
+      else await this.failures.save(failure);
+    }
+    const id = r.job?.id;
+    const code = s.kind === 'failed' ? STATUS_FAILED : STATUS_COMPLETE;
+    const result = s.kind === 'done' ? phpJsonEncode(s.result ?? null) : s.kind === 'skipped' ? 'false' : 'null';
+    const countFailed = s.kind === 'failed' && s.countFailed !== false;
+    await finish.run(
+      await this.connection.client(),
+      [k.worker(this.workerId), this.inflight(r.queue), k.stat('processed'), k.stat('processed', this.workerId),
+        k.stat('failed'), k.stat('failed', this.workerId), k.failed(), id ? k.status(id, r.job?.prefix ?? '') : '', id ? k.jobPid(id) : ''],
+      [record, code, unixNow(), result, STATUS_TTL, countFailed ? '1' : '0'],
+    );
+  }
+
+  async knownQueues(): Promise<string[]> {
+    return (await this.connection.client()).smembers(this.keys.queues());
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.blockers.values()];
+    this.blockers.clear();
+    await Promise.all(all.map((p) => p.then((c) => c.disconnect(), () => undefined)));
+  }
+
+  private inflight(queue: string): string {
+    return this.keys.inflight(this.workerId, queue);
+  }
+}
+
+/** setTimeout as a promise that an AbortSignal cuts short. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,81 @@
+/**
+ * COUNT > 1: the started process supervises N worker processes and runs no jobs itself.
+ *   1. forks N `resque start … --count=1` processes (their command line says "resque", so
+ *      php-resque's and Ruby's same-host pruning leave them alone) with RESQUE_SUPERVISED=1;
+ *   2. restarts one that dies abnormally ("*** A child worker died: PID"), with a short pause
+ *      if it died right after starting, so a broken setup does not spin;
+ *   3. forwards QUIT/TERM/INT/USR1/USR2/CONT; after QUIT/TERM/INT waits for all, then exits 0;
+ *   4. a worker that exits 0 by itself (`--once`) is not restarted; when none is left, we exit.
+ * Workers notice a dead supervisor through the IPC channel and stop gracefully.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import type { WorkerConfig } from '../config';
+import type { Logger } from '../log';
+import { installSignals } from './signals';
+import { procTitle, supervisorTitle } from './proctitle';
+import { VERSION } from '../cli/usage';
+
+const FORWARDED: readonly NodeJS.Signals[] = ['SIGQUIT', 'SIGTERM', 'SIGINT', 'SIGUSR1', 'SIGUSR2', 'SIGCONT'];
+const STOPPING: ReadonlySet<NodeJS.Signals> = new Set(['SIGQUIT', 'SIGTERM', 'SIGINT']);
+
+export interface SupervisorOptions {
+  config: WorkerConfig;
+  logger: Logger;
+  /** The command line the supervisor was started with (without node and script). */
+  argv: readonly string[];
+  env: NodeJS.ProcessEnv;
+  /** The launcher to fork (default: our bin/resque). */
+  bin?: string;
+}
+
+export function runSupervisor(opts: SupervisorOptions): Promise<number> {
+  const { config, logger } = opts;
+  const bin = opts.bin ?? path.resolve(__dirname, '..', '..', 'bin', 'resque');
+  const children = new Set<ChildProcess>();
+  let stopping = false;
+  try {
+    process.title = supervisorTitle(VERSION, config.count, config.queues);
+  } catch {
+    process.title = procTitle(VERSION, 'Supervising');
+  }
+
+  return new Promise<number>((resolve) => {
+    const spawnOne = (): void => {
+      const started = Date.now();
+      const child = fork(bin, [...opts.argv, '--count=1'], {
+        env: { ...opts.env, RESQUE_SUPERVISED: '1' },
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      children.add(child);
+      child.once('exit', (code, signal) => {
+        children.delete(child);
+        const abnormal = code !== 0 || signal !== null;
+        if (!stopping && abnormal) {
+          logger.notice(`*** A child worker died: ${child.pid ?? '?'} (${signal ?? `exit code ${code}`})`);
+          setTimeout(spawnOne, Date.now() - started < 1000 ? 1000 : 0).unref();
+          return;
+        }
+        if (children.size === 0 && (stopping || !abnormal)) finish();
+      });
+    };
+    const dispose = installSignals(
+      Object.fromEntries(
+        FORWARDED.map((sig) => [sig, () => {
+          if (STOPPING.has(sig)) stopping = true;
+          for (const c of children) c.kill(sig);
+          if (stopping && children.size === 0) finish();
+        }]),
+      ),
+    );
+    let finished = false;
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      dispose();
+      resolve(0);
+    };
+    logger.notice(`*** Starting ${config.count} workers for ${config.queues.join(',')} (supervisor ${process.pid})`);
+    for (let i = 0; i < config.count; i++) spawnOne();
+  });
+}

@@ -1,0 +1,216 @@
+/**
+ * The worker loop. It owns no Redis and no processes: reserve / wait / finish come from
+ * WorkerOps, job execution from an Executor (child processes, or in-process).
+ *   1. each pass: resolve the queue list (`*` re-read every pass), reserve one job;
+ *   2. none: exit in `once` mode, else wait (BLMOVE or sleep INTERVAL), interruptible;
+ *   3. a job: decode (a bad payload fails at once, its bytes kept), run it, settle it —
+ *      settling is retried until Redis takes it, so a finished job's bookkeeping is never lost;
+ *   4. stop('graceful') finishes the current job; stop('immediate') kills it (DirtyExit);
+ *      pause()/resume() stop and restart reserving; killCurrent() kills the child only.
+ */
+import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import { decodePayload } from '../payload';
+import { normalizeError, type NormalizedError } from '../errors';
+import { hasWildcard, resolveQueues } from './queue-order';
+import { sleep, type Reserved, type Settlement, type WorkerOps } from './ops';
+
+/** How an executor reports a job. */
+export type ExecOutcome =
+  | { kind: 'done'; result: unknown; pid: number; durationMs: number }
+  | { kind: 'skipped'; reason: string; pid: number; durationMs: number }
+  | { kind: 'failed'; error: NormalizedError; pid: number; durationMs: number }
+  | { kind: 'crashed'; error: NormalizedError; exitCode: number | null; signal: string | null; pid: number; durationMs: number };
+
+/** Runs one job at a time somewhere (a child process, or this process). */
+export interface Executor {
+  run(queue: string, raw: string, onStart?: (pid: number) => void): Promise<ExecOutcome>;
+  kill(signal?: NodeJS.Signals): void;
+  readonly currentPid: number | undefined;
+  close(): Promise<void>;
+}
+
+/** Parent-side hooks (php-resque events that run in the worker, not in the child). */
+export interface ParentHooks {
+  beforeFirstFork?(worker: { id: string }): unknown;
+  beforeFork?(job: Reserved): unknown;
+}
+
+export interface WorkerOptions {
+  id: string;
+  queues: readonly string[];
+  interval: number;
+  once: boolean;
+  ops: WorkerOps;
+  executor: Executor;
+  hooks?: ParentHooks;
+  /** Give up settling a finished job after this many seconds of Redis errors (then throw). */
+  redisTimeout?: number;
+}
+
+export interface JobReport {
+  reserved: Reserved;
+  outcome: ExecOutcome | { kind: 'invalid'; error: NormalizedError; pid: undefined; durationMs: number };
+}
+
+export interface WorkerEvents {
+  job: [Reserved];
+  settled: [JobReport];
+  idle: [];
+  error: [Error];
+}
+
+export class Worker extends EventEmitter<WorkerEvents> {
+  private stopping: 'graceful' | 'immediate' | undefined;
+  private paused = false;
+  private wake = new AbortController();
+  private current: Reserved | undefined;
+  processed = 0;
+
+  constructor(private readonly opts: WorkerOptions) {
+    super();
+  }
+
+  get busy(): boolean {
+    return this.current !== undefined;
+  }
+
+  /** Run until stop() (or, with `once`, until the queues are empty). */
+  async run(): Promise<void> {
+    await this.opts.hooks?.beforeFirstFork?.({ id: this.opts.id });
+    while (!this.stopping) {
+      if (this.paused) {
+        await sleep(this.opts.interval * 1000, this.wake.signal);
+        this.rearm();
+        continue;
+      }
+      const queues = await this.queues();
+      const reserved = await this.reserveSafely(queues);
+      if (reserved === null) {
+        if (this.opts.once) break;
+        this.safeEmit('idle');
+        await this.opts.ops.wait(queues, this.opts.interval, this.wake.signal);
+        this.rearm();
+        continue;
+      }
+      await this.perform(reserved);
+    }
+  }
+
+  /** graceful: finish the current job first (QUIT); immediate: kill it (TERM/INT). */
+  stop(mode: 'graceful' | 'immediate'): void {
+    if (this.stopping !== 'immediate') this.stopping = mode;
+    if (mode === 'immediate' && this.current) this.opts.executor.kill('SIGKILL');
+    this.wake.abort();
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.wake.abort();
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.wake.abort();
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** Kill the running job's child and keep working (USR1). */
+  killCurrent(): void {
+    if (this.current) this.opts.executor.kill('SIGKILL');
+  }
+
+  private rearm(): void {
+    if (this.wake.signal.aborted) this.wake = new AbortController();
+  }
+
+  private async queues(): Promise<string[]> {
+    if (!hasWildcard(this.opts.queues)) return resolveQueues(this.opts.queues, []);
+    try {
+      return resolveQueues(this.opts.queues, await this.opts.ops.knownQueues());
+    } catch (e) {
+      this.safeEmit('error', asError(e));
+      return [];
+    }
+  }
+
+  private async reserveSafely(queues: readonly string[]): Promise<Reserved | null> {
+    try {
+      const got = await this.opts.ops.reserve(queues, this.opts.executor.currentPid);
+      if (!got) return null;
+      try {
+        return { ...got, job: decodePayload(got.raw) };
+      } catch (e) {
+        return { ...got, job: undefined, invalid: normalizeError(e) };
+      }
+    } catch (e) {
+      this.safeEmit('error', asError(e));
+      return null;
+    }
+  }
+
+  private async perform(reserved: Reserved): Promise<void> {
+    this.current = reserved;
+    this.safeEmit('job', reserved);
+    let report: JobReport;
+    if (!reserved.job) {
+      const error = reserved.invalid ?? { name: 'InvalidPayloadError', message: 'Invalid job payload', backtrace: [] };
+      report = { reserved, outcome: { kind: 'invalid', error, pid: undefined, durationMs: 0 } };
+    } else {
+      const t0 = performance.now();
+      try {
+        await this.opts.hooks?.beforeFork?.(reserved);
+        report = { reserved, outcome: await this.opts.executor.run(reserved.queue, reserved.raw) };
+      } catch (e) {
+        report = { reserved, outcome: { kind: 'failed', error: normalizeError(e), pid: process.pid, durationMs: performance.now() - t0 } };
+      }
+    }
+    await this.settle(reserved, toSettlement(report.outcome));
+    this.current = undefined;
+    this.processed++;
+    this.safeEmit('settled', report);
+  }
+
+  /** Retry until Redis accepts the bookkeeping; after redisTimeout, give up loudly. */
+  private async settle(reserved: Reserved, s: Settlement): Promise<void> {
+    const deadline = Date.now() + (this.opts.redisTimeout ?? 300) * 1000;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.opts.ops.finish(reserved, s);
+        return;
+      } catch (e) {
+        this.safeEmit('error', asError(e));
+        if (Date.now() > deadline) throw new Error(`Could not record the end of a job for ${this.opts.redisTimeout ?? 300} s: ${asError(e).message}`);
+        await sleep(Math.min(100 * 2 ** attempt, 2000));
+      }
+    }
+  }
+
+  private safeEmit<K extends keyof WorkerEvents>(event: K, ...args: WorkerEvents[K]): void {
+    try {
+      (this.emit as (e: K, ...a: WorkerEvents[K]) => boolean)(event, ...args);
+    } catch {
+      /* a throwing listener must not break the loop */
+    }
+  }
+}
+
+function toSettlement(o: JobReport['outcome']): Settlement {
+  switch (o.kind) {
+    case 'done':
+      return { kind: 'done', result: o.result };
+    case 'skipped':
+      return { kind: 'skipped' };
+    case 'failed':
+    case 'invalid':
+    case 'crashed':
+      return { kind: 'failed', error: o.error };
+  }
+}
+
+function asError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
+}

@@ -1,0 +1,164 @@
+'use strict';
+// src/child/loader.ts and ts-register.ts: class-name resolution, refusals, symlinks, app modules.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { JobLoader, loadApp, nameToSegments, canonicalName } = require('../dist/child/loader');
+const { loadTypeScript, TypeScriptMissingError } = require('../dist/child/ts-register');
+const { JobClassNotFoundError, JobMethodMissingError, OptionError } = require('../dist/errors');
+
+const JOBS = path.join(__dirname, 'fixtures', 'jobs');
+const APP = path.join(__dirname, 'fixtures', 'app.js');
+
+function tmpDir(t) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resque-loader-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test('every spelling of a namespaced class finds the same file', async () => {
+  const loader = new JobLoader({ jobsDir: JOBS });
+  const expected = require(path.join(JOBS, 'App', 'Jobs', 'SendEmail.js'));
+  for (const name of ['\\App\\Jobs\\SendEmail', 'App\\Jobs\\SendEmail', 'App::Jobs::SendEmail', '::App::Jobs::SendEmail', 'App/Jobs/SendEmail']) {
+    assert.equal(await loader.resolve(name), expected, name);
+  }
+});
+
+test('the app registry: exact key, canonical spellings, resqueNames aliases', async () => {
+  const app = await loadApp(APP);
+  const cls = app.jobs['Registered\\Job'];
+  assert.equal(typeof cls, 'function');
+  const loader = new JobLoader({ jobsDir: JOBS, jobs: app.jobs });
+  for (const name of ['Registered\\Job', '\\Registered\\Job', 'Registered::Job', 'Registered/Job', 'Alias\\Job', 'Other::Alias', 'Other/Alias']) {
+    assert.equal(await loader.resolve(name), cls, name);
+  }
+  assert.equal(typeof app.hooks.beforePerform, 'function');
+});
+
+test('registry lookups never reach Object.prototype', async () => {
+  const loader = new JobLoader({ jobsDir: JOBS, jobs: {} });
+  for (const name of ['constructor', 'toString', '__proto__']) {
+    await assert.rejects(loader.resolve(name), JobClassNotFoundError, name);
+  }
+});
+
+test('unknown class: php-resque message, exactly', async () => {
+  const loader = new JobLoader({ jobsDir: JOBS });
+  await assert.rejects(loader.resolve('NoSuchJob'), { name: 'JobClassNotFoundError', message: 'Could not find job class NoSuchJob.' });
+  // A Ruby name is not mistaken for a drive letter.
+  await assert.rejects(loader.resolve('A::Missing'), { message: 'Could not find job class A::Missing.' });
+});
+
+test('a class without perform is refused with php-resque message', async () => {
+  const loader = new JobLoader({ jobsDir: JOBS });
+  await assert.rejects(loader.resolve('NoPerform'), (e) => {
+    assert.ok(e instanceof JobMethodMissingError);
+    assert.equal(e.message, 'Job class NoPerform does not contain a perform method.');
+    return true;
+  });
+});
+
+test('names that could escape the jobs folder are refused before any file access', async () => {
+  const loader = new JobLoader({ jobsDir: JOBS });
+  const cases = [
+    ['../x', /'\.\.' segments/],
+    ['/etc/passwd', /absolute paths/],
+    ['a\\..\\b', /'\.\.' segments/],
+    ['App::..::x', /'\.\.' segments/],
+    ['a\0b', /NUL byte/],
+    ['C:\\Windows\\x', /drive letter/],
+    ['c:x', /drive letter/],
+    ['\\\\server\\share', /absolute paths/],
+    ['a//b', /empty path segment/],
+    ['App\\', /empty path segment/],
+    ['a b', /characters outside/],
+    ['a%2e', /characters outside/],
+    ['./Noop', /'\.' segments/],
+  ];
+  for (const [name, reason] of cases) {
+    await assert.rejects(loader.resolve(name), (e) => {
+      assert.ok(e instanceof JobClassNotFoundError, name);
+      assert.ok(e.message.startsWith(`Could not find job class ${name}. Refused: `), e.message);
+      assert.match(e.message, reason);
+      return true;
+    });
+  }
+  assert.deepEqual(nameToSegments('\\App\\Jobs\\X'), ['App', 'Jobs', 'X']);
+  assert.equal(canonicalName('::A::B'), 'A/B');
+});
+
+test('a symlink leading outside the jobs folder is refused and never loaded', async (t) => {
+  const root = tmpDir(t);
+  const jobsDir = path.join(root, 'jobs');
+  const outside = path.join(root, 'outside');
+  fs.mkdirSync(jobsDir);
+  fs.mkdirSync(outside);
+  const evil = "globalThis.__resqueEvilLoaded = true; module.exports = class Evil { perform() {} };\n";
+  fs.writeFileSync(path.join(outside, 'Evil.js'), evil);
+  fs.writeFileSync(path.join(jobsDir, 'Inside.js'), 'module.exports = class Inside { perform() { return 1; } };\n');
+  fs.symlinkSync(path.join(outside, 'Evil.js'), path.join(jobsDir, 'Evil.js'));
+  fs.symlinkSync(outside, path.join(jobsDir, 'Sub'));
+  fs.symlinkSync(path.join(jobsDir, 'Inside.js'), path.join(jobsDir, 'Alias.js'));
+  const loader = new JobLoader({ jobsDir });
+  for (const name of ['Evil', 'Sub\\Evil', 'Sub::Evil']) {
+    await assert.rejects(loader.resolve(name), { name: 'JobClassNotFoundError', message: `Could not find job class ${name}. Refused: the file resolves outside the jobs directory.` });
+  }
+  assert.equal(globalThis.__resqueEvilLoaded, undefined);
+  // A symlink that stays inside is fine.
+  assert.equal(new (await loader.resolve('Alias'))().perform(), 1);
+});
+
+test('ESM jobs: default export and named export', async () => {
+  const loader = new JobLoader({ jobsDir: JOBS });
+  const Esm = await loader.resolve('EsmJob');
+  assert.deepEqual(new Esm().perform(), { esm: true, args: undefined });
+  const Named = await loader.resolve('Named');
+  assert.equal(new Named().perform(), 'named');
+});
+
+test('TypeScript jobs load without a build step', async () => {
+  const loader = new JobLoader({ jobsDir: JOBS });
+  const Ts = await loader.resolve('TsJob');
+  const job = new Ts();
+  job.args = { name: 'ts' };
+  assert.deepEqual(job.perform(), { greeting: 'hello ts', typed: true });
+});
+
+test('TypeScript missing: a clear message naming the file', () => {
+  assert.throws(() => loadTypeScript('jobs/X.ts', ['/nowhere'], () => undefined), (e) => {
+    assert.ok(e instanceof TypeScriptMissingError);
+    assert.equal(e.message, "jobs/X.ts is TypeScript: install the 'typescript' package (npm i -D typescript) or compile it to .js");
+    return true;
+  });
+});
+
+test('a file that exports no class, and the cache', async (t) => {
+  const jobsDir = tmpDir(t);
+  fs.writeFileSync(path.join(jobsDir, 'Nothing.js'), 'module.exports = { notAClass: 1 };\n');
+  fs.writeFileSync(path.join(jobsDir, 'Once.js'), 'module.exports = class Once { perform() {} };\n');
+  const loader = new JobLoader({ jobsDir });
+  await assert.rejects(loader.resolve('Nothing'), { message: `Could not find job class Nothing. ${path.basename(jobsDir)}/Nothing.js does not export a class.` });
+  const first = await loader.resolve('Once');
+  fs.rmSync(path.join(jobsDir, 'Once.js'));
+  assert.equal(await loader.resolve('Once'), first);
+});
+
+test('loadApp validates hooks and jobs, and reads ESM named exports', async (t) => {
+  const dir = tmpDir(t);
+  const typo = path.join(dir, 'typo.js');
+  fs.writeFileSync(typo, 'module.exports = { hooks: { beforPerform() {} } };\n');
+  await assert.rejects(loadApp(typo), (e) => e instanceof OptionError && /hooks\.beforPerform is not a hook/.test(e.message));
+  const badJob = path.join(dir, 'badjob.js');
+  fs.writeFileSync(badJob, 'module.exports = { jobs: { X: 42 } };\n');
+  await assert.rejects(loadApp(badJob), /jobs\["X"\] is not a class/);
+  const esm = path.join(dir, 'app.mjs');
+  fs.writeFileSync(esm, 'export const jobs = { E: class E { perform() { return 1; } } };\nexport const hooks = { afterFork() {} };\n');
+  const app = await loadApp(esm);
+  assert.equal(typeof app.jobs.E, 'function');
+  assert.equal(typeof app.hooks.afterFork, 'function');
+  const bare = path.join(dir, 'bare.js');
+  fs.writeFileSync(bare, '// side effects only\n');
+  assert.deepEqual(await loadApp(bare), {});
+});

@@ -1,0 +1,290 @@
+'use strict';
+// src/cli/args.ts + src/cli/usage.ts: flags and php-resque variables → command (pure, no processes).
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const path = require('node:path');
+const { parseArgs, NO_QUEUE_MESSAGE } = require('../dist/cli/args');
+const { usage, version, VERSION, USAGE_LINE } = require('../dist/cli/usage');
+const { DEFAULTS } = require('../dist/config');
+
+const CWD = '/srv/app';
+const parse = (argv, env = {}) => parseArgs(argv, env, CWD);
+
+/** Parse a start command that must succeed; returns its config. */
+function config(argv, env = {}) {
+  const r = parse(['start', ...argv], { QUEUE: 'default', ...env });
+  assert.equal(r.command, 'start', r.message);
+  return r.config;
+}
+
+/** Assert an exit-2 error whose message names every `needle`, and ends with the usage line. */
+function usageError(argv, env, ...needles) {
+  const r = parse(argv, env);
+  assert.equal(r.command, 'error', `expected an error for ${JSON.stringify(argv)} ${JSON.stringify(env)}`);
+  assert.equal(r.exitCode, 2);
+  for (const n of needles) assert.ok(r.message.includes(n), `"${r.message}" should name ${n}`);
+  assert.ok(r.message.endsWith(USAGE_LINE), 'message ends with the usage line');
+  return r.message;
+}
+
+test('defaults: only a queue given', () => {
+  const c = config([]);
+  assert.deepEqual(c.queues, ['default']);
+  for (const [k, v] of Object.entries(DEFAULTS)) assert.equal(c[k], v, k);
+  assert.equal(c.jobsDir, path.resolve(CWD, 'jobs'));
+  assert.equal(c.pidfile, undefined);
+  assert.equal(c.app, undefined);
+  assert.equal(c.redis, undefined);
+  assert.equal(c.database, undefined);
+});
+
+test('config and its queue list are frozen', () => {
+  const c = config([]);
+  assert.ok(Object.isFrozen(c));
+  assert.ok(Object.isFrozen(c.queues));
+});
+
+test('every flag', () => {
+  const c = config([
+    '--queue=high,low', '--count=3', '--interval=0.5', '--blocking', '--pidfile=run/w.pid', '--jobs=lib/jobs',
+    '--app=boot.js', '--prefix=myapp', '--redis=redis://r:6380', '--database=4', '--verbose', '--log-format=json',
+    '--once', '--jobs-per-child=10', '--in-process', '--timeout=30', '--kill-grace=2.5', '--max-child-memory=256',
+    '--hard-child-memory=512.5', '--requeue-orphans', '--redis-timeout=60', '--graceful-term', '--shutdown-timeout=0',
+  ]);
+  assert.deepEqual({ ...c, queues: [...c.queues] }, {
+    queues: ['high', 'low'], count: 3, interval: 0.5, blocking: true, pidfile: '/srv/app/run/w.pid',
+    jobsDir: '/srv/app/lib/jobs', app: '/srv/app/boot.js', namespace: 'myapp', redis: 'redis://r:6380', database: 4,
+    logLevel: 'verbose', logFormat: 'json', once: true, jobsPerChild: 10, inProcess: true, timeout: 30,
+    killGrace: 2.5, maxChildMemory: 256, hardChildMemory: 512.5, requeueOrphans: true, redisTimeout: 60,
+    gracefulTerm: true, shutdownTimeout: 0,
+  });
+});
+
+test('flags take their value as the next word too', () => {
+  const c = config(['--queue', 'a', '--count', '2', '--log-format', 'json']);
+  assert.deepEqual([...c.queues], ['a']);
+  assert.equal(c.count, 2);
+  assert.equal(c.logFormat, 'json');
+});
+
+test('a boolean flag never swallows the next word', () => {
+  const r = parse(['--verbose', 'start'], { QUEUE: 'q' });
+  assert.equal(r.command, 'start');
+  assert.equal(r.config.logLevel, 'verbose');
+});
+
+test('absolute paths are kept, relative ones resolved against cwd', () => {
+  assert.equal(config(['--jobs=/opt/jobs']).jobsDir, '/opt/jobs');
+  assert.equal(config(['--app=./app/index.js']).app, '/srv/app/app/index.js');
+  assert.equal(config([], { APP_INCLUDE: 'inc.js' }).app, '/srv/app/inc.js');
+  assert.equal(config([], { PIDFILE: '/var/run/r.pid' }).pidfile, '/var/run/r.pid');
+});
+
+test('--pid is --pidfile (ThinkPHP); the last one given wins', () => {
+  assert.equal(config(['--pid=a.pid']).pidfile, '/srv/app/a.pid');
+  assert.equal(config(['--pid=a.pid', '--pidfile=b.pid']).pidfile, '/srv/app/b.pid');
+});
+
+test('--debug, --debug=1 / any truthy value, --debug=0', () => {
+  assert.equal(config(['--debug']).logLevel, 'debug');
+  assert.equal(config(['--debug=1']).logLevel, 'debug');
+  assert.equal(config(['--debug=2']).logLevel, 'debug');
+  assert.equal(config(['--debug=true']).logLevel, 'debug');
+  assert.equal(config(['--debug=0']).logLevel, 'normal');
+  assert.equal(config(['--debug=false']).logLevel, 'normal');
+  assert.equal(config(['--debug=0'], { VVERBOSE: '1' }).logLevel, 'normal');
+  assert.equal(config(['--debug=0', '--verbose']).logLevel, 'verbose');
+});
+
+test('--no-FLAG and --FLAG=0 turn a boolean off, beating its variable', () => {
+  assert.equal(config(['--no-blocking'], { BLOCKING: '1' }).blocking, false);
+  assert.equal(config(['--blocking=0'], { BLOCKING: '' }).blocking, false);
+  assert.equal(config(['--blocking=off']).blocking, false);
+  assert.equal(config(['--no-graceful-term'], { GRACEFUL_TERM: '1' }).gracefulTerm, false);
+  assert.equal(config(['--no-verbose'], { VERBOSE: '1' }).logLevel, 'normal');
+  assert.equal(config(['--once=yes']).once, true);
+  assert.equal(config(['--blocking', '--no-blocking']).blocking, false);
+});
+
+test('repeated --queue flags add up; other flags: last wins', () => {
+  assert.deepEqual([...config(['--queue=a', '--queue=b,c']).queues], ['a', 'b', 'c']);
+  assert.equal(config(['--count=2', '--count=5']).count, 5);
+});
+
+test('QUEUE: split on "," without trimming, order and * kept', () => {
+  assert.deepEqual([...config([], { QUEUE: 'high, low,*' }).queues], ['high', ' low', '*']);
+  assert.deepEqual([...config([], { QUEUE: 'a,,b' }).queues], ['a', '', 'b']);
+  assert.deepEqual([...config([], { QUEUE: '*' }).queues], ['*']);
+  assert.deepEqual([...config(['--queue=x'], { QUEUE: 'y' }).queues], ['x']);
+});
+
+test('no queue: php-resque message, exit 1', () => {
+  for (const env of [{}, { QUEUE: '' }]) {
+    const r = parse(['start'], env);
+    assert.equal(r.command, 'error');
+    assert.equal(r.exitCode, 1);
+    assert.ok(r.message.startsWith('Set QUEUE env var containing the list of queues to work.'));
+    assert.equal(r.message, NO_QUEUE_MESSAGE);
+    assert.ok(r.message.includes('--queue'));
+  }
+});
+
+test('COUNT: used when non-empty, must be a positive integer', () => {
+  assert.equal(config([], { COUNT: '4' }).count, 4);
+  assert.equal(config([], { COUNT: '' }).count, 1);
+  assert.equal(config(['--count=2'], { COUNT: '4' }).count, 2);
+  usageError(['start'], { QUEUE: 'q', COUNT: 'x' }, 'COUNT', '"x"');
+  usageError(['start'], { QUEUE: 'q', COUNT: '0' }, 'COUNT', '"0"');
+  usageError(['start'], { QUEUE: 'q', COUNT: '1.5' }, 'COUNT', '"1.5"');
+});
+
+test('INTERVAL: php empty() (unset, "", "0") means 5; fractions allowed', () => {
+  assert.equal(config([], { INTERVAL: '' }).interval, 5);
+  assert.equal(config([], { INTERVAL: '0' }).interval, 5);
+  assert.equal(config([], { INTERVAL: '0.25' }).interval, 0.25);
+  assert.equal(config([], { INTERVAL: '2' }).interval, 2);
+  assert.equal(config(['--interval=.5'], { INTERVAL: '9' }).interval, 0.5);
+  assert.equal(config(['--interval=0']).interval, 0);
+  usageError(['start'], { QUEUE: 'q', INTERVAL: '-1' }, 'INTERVAL', '"-1"');
+  usageError(['start'], { QUEUE: 'q', INTERVAL: '5s' }, 'INTERVAL', '"5s"');
+});
+
+test('BLOCKING: on when the variable exists, whatever its value', () => {
+  for (const v of ['', '0', 'false', '1']) assert.equal(config([], { BLOCKING: v }).blocking, true, JSON.stringify(v));
+  assert.equal(config([]).blocking, false);
+});
+
+test('PIDFILE, APP_INCLUDE, PREFIX: empty values are ignored', () => {
+  const c = config([], { PIDFILE: '', APP_INCLUDE: '', PREFIX: '' });
+  assert.equal(c.pidfile, undefined);
+  assert.equal(c.app, undefined);
+  assert.equal(c.namespace, 'resque');
+  assert.equal(config([], { PREFIX: 'app:' }).namespace, 'app:');
+  assert.equal(config(['--prefix=flag'], { PREFIX: 'env' }).namespace, 'flag');
+});
+
+test('VERBOSE / LOGGING / VVERBOSE: non-empty turns logging up', () => {
+  assert.equal(config([], { VERBOSE: '1' }).logLevel, 'verbose');
+  assert.equal(config([], { LOGGING: 'yes' }).logLevel, 'verbose');
+  assert.equal(config([], { VERBOSE: '' }).logLevel, 'normal');
+  assert.equal(config([], { VVERBOSE: '1' }).logLevel, 'debug');
+  assert.equal(config(['--verbose'], { VVERBOSE: '1' }).logLevel, 'debug');
+});
+
+test('GRACEFUL_TERM: present and non-empty', () => {
+  assert.equal(config([], { GRACEFUL_TERM: '1' }).gracefulTerm, true);
+  assert.equal(config([], { GRACEFUL_TERM: '' }).gracefulTerm, false);
+});
+
+test('non-php settings have no variables', () => {
+  const c = config([], { JOBS_PER_CHILD: '3', TIMEOUT: '9', LOG_FORMAT: 'json' });
+  assert.equal(c.jobsPerChild, DEFAULTS.jobsPerChild);
+  assert.equal(c.timeout, DEFAULTS.timeout);
+  assert.equal(c.logFormat, 'text');
+});
+
+test('REDIS_BACKEND (+ _DB only with it, only when non-empty and not 0)', () => {
+  let c = config([], { REDIS_BACKEND: 'r:6379', REDIS_BACKEND_DB: '3' });
+  assert.equal(c.redis, 'r:6379');
+  assert.equal(c.database, 3);
+  c = config([], { REDIS_BACKEND: 'r:6379', REDIS_BACKEND_DB: '0' });
+  assert.equal(c.database, undefined);
+  c = config([], { REDIS_BACKEND: 'r:6379', REDIS_BACKEND_DB: '' });
+  assert.equal(c.database, undefined);
+  c = config([], { REDIS_BACKEND_DB: '3' });
+  assert.equal(c.redis, undefined);
+  assert.equal(c.database, undefined);
+  usageError(['start'], { QUEUE: 'q', REDIS_BACKEND: 'r', REDIS_BACKEND_DB: 'two' }, 'REDIS_BACKEND_DB', '"two"');
+});
+
+test('REDIS_URL set: redis left to the connection code unless --redis is given', () => {
+  let c = config([], { REDIS_URL: 'redis://u', REDIS_BACKEND: 'r:1', REDIS_BACKEND_DB: '3' });
+  assert.equal(c.redis, undefined);
+  assert.equal(c.database, undefined);
+  c = config(['--redis=flag:1'], { REDIS_URL: 'redis://u', REDIS_BACKEND: 'r:1' });
+  assert.equal(c.redis, 'flag:1');
+  c = config(['--database=2'], { REDIS_BACKEND: 'r:1', REDIS_BACKEND_DB: '3' });
+  assert.equal(c.database, 2);
+});
+
+test('bad flag values: exit 2 naming the flag and the value', () => {
+  const q = { QUEUE: 'q' };
+  usageError(['start', '--count=abc'], q, '--count', '"abc"');
+  usageError(['start', '--count=0'], q, '--count', '"0"');
+  usageError(['start', '--count', '-1'], q, '--count', '"-1"');
+  usageError(['start', '--count'], q, '--count', '""');
+  usageError(['start', '--interval=-2'], q, '--interval', '"-2"');
+  usageError(['start', '--interval=fast'], q, '--interval', '"fast"');
+  usageError(['start', '--log-format=xml'], q, '--log-format', '"xml"');
+  usageError(['start', '--jobs-per-child=0'], q, '--jobs-per-child', '"0"');
+  usageError(['start', '--jobs-per-child=1.5'], q, '--jobs-per-child', '"1.5"');
+  usageError(['start', '--timeout=-1'], q, '--timeout', '"-1"');
+  usageError(['start', '--kill-grace=x'], q, '--kill-grace', '"x"');
+  usageError(['start', '--max-child-memory=1GB'], q, '--max-child-memory', '"1GB"');
+  usageError(['start', '--hard-child-memory=-5'], q, '--hard-child-memory', '"-5"');
+  usageError(['start', '--redis-timeout=NaN'], q, '--redis-timeout', '"NaN"');
+  usageError(['start', '--shutdown-timeout=Infinity'], q, '--shutdown-timeout', '"Infinity"');
+  usageError(['start', '--database=-1'], q, '--database', '"-1"');
+  usageError(['start', '--database=0x1'], q, '--database', '"0x1"');
+  usageError(['start', '--queue='], {}, '--queue', '""');
+  usageError(['start', '--pidfile='], q, '--pidfile', '""');
+  usageError(['start', '--redis='], q, '--redis', '""');
+  usageError(['start', '--blocking=maybe'], q, '--blocking', '"maybe"');
+  usageError(['start', '--no-blocking=1'], q, '--no-blocking', '"1"');
+});
+
+test('a bad value is reported before a missing queue', () => {
+  usageError(['start', '--count=x'], {}, '--count');
+});
+
+test('unknown flags, commands and stray words: exit 2', () => {
+  usageError(['start', '--bogus'], { QUEUE: 'q' }, '--bogus');
+  usageError(['start', '--bogus=1'], { QUEUE: 'q' }, '--bogus');
+  usageError(['start', '--no-bogus'], { QUEUE: 'q' }, '--no-bogus');
+  usageError(['start', '--no-count'], { QUEUE: 'q' }, '--no-count');
+  usageError(['start', '-q', 'x'], { QUEUE: 'q' }, '-q');
+  usageError(['launch'], {}, '"launch"');
+  usageError(['start', 'extra'], { QUEUE: 'q' }, '"extra"');
+  usageError(['start', '--', '--queue=x'], { QUEUE: 'q' }, '"--queue=x"');
+  usageError([], {}, 'No command');
+});
+
+test('help and version', () => {
+  for (const argv of [['--help'], ['-h'], ['help'], ['start', '--help'], ['help', 'start'], ['demo', '-h']]) {
+    assert.deepEqual(parse(argv), { command: 'help', text: usage() }, argv.join(' '));
+  }
+  for (const argv of [['--version'], ['-V'], ['version'], ['start', '-V']]) {
+    assert.deepEqual(parse(argv), { command: 'version', text: version() }, argv.join(' '));
+  }
+  assert.deepEqual(parse(['-hV']).command, 'help');
+});
+
+test('version comes from package.json', () => {
+  const pkg = require('../package.json');
+  assert.equal(VERSION, pkg.version);
+  assert.equal(version(), `resque-ts ${pkg.version}`);
+});
+
+test('usage lists every flag, its variable, and the signals', () => {
+  const text = usage();
+  const flags = ['queue', 'count', 'interval', 'blocking', 'pidfile', 'pid', 'jobs', 'app', 'prefix', 'redis', 'database',
+    'verbose', 'debug', 'log-format', 'once', 'jobs-per-child', 'in-process', 'timeout', 'kill-grace',
+    'max-child-memory', 'hard-child-memory', 'requeue-orphans', 'redis-timeout', 'graceful-term', 'shutdown-timeout'];
+  for (const f of flags) assert.match(text, new RegExp(`--${f}\\b`), f);
+  for (const v of ['QUEUE', 'COUNT', 'INTERVAL', 'BLOCKING', 'PIDFILE', 'APP_INCLUDE', 'PREFIX', 'REDIS_BACKEND',
+    'REDIS_BACKEND_DB', 'VERBOSE', 'LOGGING', 'VVERBOSE', 'GRACEFUL_TERM']) assert.ok(text.includes(v), v);
+  for (const s of ['QUIT', 'TERM', 'INT', 'USR1', 'USR2', 'CONT']) assert.match(text, new RegExp(`\\b${s}\\b`), s);
+});
+
+test('demo: only --redis', () => {
+  assert.deepEqual(parse(['demo']), { command: 'demo' });
+  assert.deepEqual(parse(['demo', '--redis=redis://h:1']), { command: 'demo', redis: 'redis://h:1' });
+  usageError(['demo', '--count=2'], {}, '--count', 'demo');
+  usageError(['demo', 'now'], {}, '"now"');
+});
+
+test('the caller\'s argv and env are not modified', () => {
+  const argv = Object.freeze(['start', '--verbose', '--count', '2']);
+  const env = Object.freeze({ QUEUE: 'a' });
+  assert.equal(parseArgs(argv, env, CWD).command, 'start');
+});

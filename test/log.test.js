@@ -1,0 +1,177 @@
+'use strict';
+// src/log.ts: levels, php-resque text lines, JSON lines, the per-job line, redaction, never throwing.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { Writable } = require('node:stream');
+const { Logger, redactSecrets } = require('../dist/log');
+
+const NOW = new Date('2026-11-21T08:58:29.123Z');
+
+/** A logger writing into an array of lines. */
+function capture(level, format = 'text') {
+  const lines = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(...String(chunk).split('\n').filter((l) => l !== ''));
+      done();
+    },
+  });
+  return { lines, log: new Logger({ level, format, stream, now: () => NOW }) };
+}
+
+function everyLevel(log) {
+  log.debug('d');
+  log.info('i');
+  log.notice('n');
+  log.warning('w');
+  log.error('e');
+}
+
+test('normal level: notice, warning, error as "[level] message"', () => {
+  const { lines, log } = capture('normal');
+  everyLevel(log);
+  assert.deepEqual(lines, ['[notice] n', '[warning] w', '[error] e']);
+});
+
+test('verbose adds info, with php\'s [H:i:s Y-m-d] timestamp (UTC)', () => {
+  const { lines, log } = capture('verbose');
+  everyLevel(log);
+  const t = '[08:58:29 2026-11-21]';
+  assert.deepEqual(lines, [`[info] ${t} i`, `[notice] ${t} n`, `[warning] ${t} w`, `[error] ${t} e`]);
+});
+
+test('debug adds debug', () => {
+  const { lines, log } = capture('debug');
+  everyLevel(log);
+  assert.equal(lines.length, 5);
+  assert.equal(lines[0], '[debug] [08:58:29 2026-11-21] d');
+});
+
+test('enabled() follows the level', () => {
+  const { log } = capture('normal');
+  assert.equal(log.enabled('notice'), true);
+  assert.equal(log.enabled('info'), false);
+  assert.equal(capture('verbose').log.enabled('debug'), false);
+  assert.equal(capture('debug').log.enabled('debug'), true);
+});
+
+test('text: {placeholders} are filled from the context, the rest of it is not printed', () => {
+  const { lines, log } = capture('normal');
+  log.notice('Starting work on {job} in {queue} ({missing})', { job: 'J1', queue: 'default', extra: 1 });
+  log.notice('{err} / {n} / {obj}', { err: new Error('boom'), n: 3, obj: { a: 1 } });
+  assert.deepEqual(lines, ['[notice] Starting work on J1 in default ({missing})', '[notice] boom / 3 / {"a":1}']);
+});
+
+test('json: one object per line with time, level, msg and the context', () => {
+  const { lines, log } = capture('normal', 'json');
+  log.warning('Queue {queue} is slow', { queue: 'q', ms: 12, err: new Error('x'), big: 10n });
+  log.info('hidden');
+  assert.equal(lines.length, 1);
+  assert.deepEqual(JSON.parse(lines[0]), {
+    time: '2026-11-21T08:58:29.123Z', level: 'warning', msg: 'Queue q is slow', queue: 'q', ms: 12,
+    err: { name: 'Error', message: 'x' }, big: '10',
+  });
+});
+
+test('json: context keys cannot overwrite time/level/msg; cycles do not throw', () => {
+  const { lines, log } = capture('normal', 'json');
+  const loop = { name: 'loop' };
+  loop.self = loop;
+  log.error('m', { level: 'fake', time: 'no', loop });
+  const o = JSON.parse(lines[0]);
+  assert.equal(o.level, 'error');
+  assert.equal(o.time, NOW.toISOString());
+  assert.equal(o.ctx_level, 'fake');
+  assert.equal(o.ctx_time, 'no');
+  assert.equal(o.loop.self, '[Circular]');
+});
+
+test('jobLine text: yii2-queue shape at notice level', () => {
+  const { lines, log } = capture('normal');
+  log.jobLine({ id: 'abc', className: 'App\\Jobs\\SendEmail', attempt: 1, pid: 42, outcome: 'Done', seconds: 0.2494 });
+  log.jobLine({ id: 'def', className: 'Job', attempt: 2, pid: 43, outcome: 'Failed', seconds: 0.012, error: 'line1\nline2' });
+  log.jobLine({ id: 'ghi', className: 'Job', attempt: 1, pid: 44, outcome: 'Skipped', seconds: 0.001 });
+  log.jobLine({ id: undefined, className: 'Job', attempt: 1, pid: undefined, outcome: 'Failed', seconds: 1 });
+  assert.deepEqual(lines, [
+    '[notice] [abc] App\\Jobs\\SendEmail (attempt: 1, pid: 42) - Done (0.249 s)',
+    '[notice] [def] Job (attempt: 2, pid: 43) - Error (0.012 s): line1 line2',
+    '[notice] [ghi] Job (attempt: 1, pid: 44) - Skipped',
+    '[notice] Job (attempt: 1) - Error (1.000 s)',
+  ]);
+});
+
+test('jobLine text in verbose mode carries the timestamp', () => {
+  const { lines, log } = capture('verbose');
+  log.jobLine({ id: 'a', className: 'J', attempt: 1, pid: 1, outcome: 'Done', seconds: 0 });
+  assert.equal(lines[0], '[notice] [08:58:29 2026-11-21] [a] J (attempt: 1, pid: 1) - Done (0.000 s)');
+});
+
+test('jobLine json', () => {
+  const { lines, log } = capture('normal', 'json');
+  log.jobLine({ id: 'abc', className: 'J', attempt: 1, pid: 42, outcome: 'Failed', seconds: 0.01234, error: 'boom' });
+  log.jobLine({ id: undefined, className: 'J', attempt: 3, pid: undefined, outcome: 'Done', seconds: 2 });
+  assert.deepEqual(JSON.parse(lines[0]), {
+    time: NOW.toISOString(), level: 'notice', event: 'job', id: 'abc', class: 'J', attempt: 1, pid: 42,
+    outcome: 'Failed', seconds: 0.012, error: 'boom',
+  });
+  assert.deepEqual(Object.keys(JSON.parse(lines[0])), ['time', 'level', 'event', 'id', 'class', 'attempt', 'pid', 'outcome', 'seconds', 'error']);
+  const done = JSON.parse(lines[1]);
+  assert.equal(done.id, null);
+  assert.equal(done.pid, null);
+  assert.equal('error' in done, false);
+});
+
+test('redactSecrets masks passwords in URLs', () => {
+  const cases = [
+    ['redis://user:s3cret@host:6379/0', 'redis://user:***@host:6379/0'],
+    ['rediss://:s3cret@host', 'rediss://:***@host'],
+    ['tcp://u:p@ss@h:1', 'tcp://u:***@h:1'],
+    ['connect to redis://u:pw@a and redis://v:pw2@b', 'connect to redis://u:***@a and redis://v:***@b'],
+    ['"redis:\\/\\/u:pw@h"', '"redis:\\/\\/u:***@h"'],
+    ['redis://h:6379?password=abc&db=1', 'redis://h:6379?password=***&db=1'],
+    ['redis://user@host:6379', 'redis://user@host:6379'],
+    ['redis://host:6379/0', 'redis://host:6379/0'],
+    ['mail me at a@b.c', 'mail me at a@b.c'],
+  ];
+  for (const [input, want] of cases) assert.equal(redactSecrets(input), want, input);
+});
+
+test('every line is redacted: text, context, json, job errors', () => {
+  const text = capture('normal');
+  text.log.error('Could not connect to {url}', { url: 'redis://u:pw@h' });
+  text.log.jobLine({ id: 'a', className: 'J', attempt: 1, pid: 1, outcome: 'Failed', seconds: 0, error: 'at redis://u:pw@h' });
+  const json = capture('normal', 'json');
+  json.log.error('redis://u:pw@h', { backend: 'redis://u:pw@h' });
+  for (const line of [...text.lines, ...json.lines]) assert.ok(!line.includes('pw@'), line);
+  assert.equal(text.lines[0], '[error] Could not connect to redis://u:***@h');
+});
+
+test('never throws: a throwing stream, a destroyed stream, a stream emitting errors', async () => {
+  const throwing = { writable: true, write() { throw new Error('EPIPE'); }, on() { return this; } };
+  const log = new Logger({ level: 'debug', format: 'text', stream: throwing });
+  assert.doesNotThrow(() => everyLevel(log));
+  assert.doesNotThrow(() => log.jobLine({ id: 'a', className: 'J', attempt: 1, pid: 1, outcome: 'Done', seconds: 0 }));
+
+  const failing = new Writable({ write(_c, _e, done) { done(new Error('EPIPE')); } });
+  const log2 = new Logger({ level: 'normal', format: 'json', stream: failing });
+  log2.notice('lost');
+  await new Promise((r) => setImmediate(r));
+  log2.notice('after the error');
+
+  const destroyed = new Writable({ write(_c, _e, done) { done(); } });
+  destroyed.destroy();
+  assert.doesNotThrow(() => new Logger({ level: 'normal', format: 'text', stream: destroyed }).error('x'));
+  await new Promise((r) => setImmediate(r));
+});
+
+test('one error guard per stream however many loggers', () => {
+  const stream = new Writable({ write(_c, _e, done) { done(); } });
+  for (let i = 0; i < 20; i += 1) new Logger({ level: 'normal', format: 'text', stream });
+  assert.equal(stream.listenerCount('error'), 1);
+});
+
+test('defaults to process.stdout and the real clock', () => {
+  const log = new Logger({ level: 'normal', format: 'text' });
+  assert.equal(log.level, 'normal');
+  assert.equal(log.format, 'text');
+});
