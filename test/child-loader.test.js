@@ -126,6 +126,17 @@ test('TypeScript jobs load without a build step', async () => {
   assert.deepEqual(job.perform(), { greeting: 'hello ts', typed: true });
 });
 
+test('.cts and .mts jobs load; a TS syntax error names file:line', async (t) => {
+  const jobsDir = tmpDir(t);
+  fs.writeFileSync(path.join(jobsDir, 'C.cts'), 'class C { perform(): number { return 1; } }\nexport = C;\n');
+  fs.writeFileSync(path.join(jobsDir, 'M.mts'), 'export class M { perform(): string { return "m"; } }\n');
+  fs.writeFileSync(path.join(jobsDir, 'Broken.ts'), 'export default class Broken {\n  perform( { return 1; }\n}\n');
+  const loader = new JobLoader({ jobsDir });
+  assert.equal(new (await loader.resolve('C'))().perform(), 1);
+  assert.equal(new (await loader.resolve('M'))().perform(), 'm');
+  await assert.rejects(loader.resolve('Broken'), (e) => e instanceof SyntaxError && /Broken\.ts:2:\d+: /.test(e.message));
+});
+
 test('TypeScript missing: a clear message naming the file', () => {
   assert.throws(() => loadTypeScript('jobs/X.ts', ['/nowhere'], () => undefined), (e) => {
     assert.ok(e instanceof TypeScriptMissingError);

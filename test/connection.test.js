@@ -6,6 +6,7 @@ const assert = require('node:assert/strict');
 const Redis = require('ioredis');
 const { Resque, parseRedisSpec, resolveRedisSpec, RedisConnectionError, OptionError } = require('../dist');
 const { useRedis, startRedis, freePort, uniqueNamespace } = require('./helpers/redis');
+const { waitFor } = require('./helpers/wait');
 
 const redis = useRedis();
 
@@ -151,7 +152,11 @@ test('unreachable Redis: enqueue rejects fast with RedisConnectionError naming t
 });
 
 test('a URL password is actually sent (requirepass server, %-encoded password)', async () => {
-  const server = await startRedis({ args: ['--requirepass', 'pa@ss'] });
+  // A server of its own (the helper's readiness check cannot AUTH), password set once it runs.
+  const server = await startRedis();
+  const admin = server.client();
+  await admin.config('SET', 'requirepass', 'pa@ss');
+  admin.disconnect();
   const ns = uniqueNamespace();
   const good = new Resque({ redis: `redis://:pa%40ss@127.0.0.1:${server.port}`, namespace: ns });
   const bad = new Resque({ redis: `redis://:wrong@127.0.0.1:${server.port}`, namespace: ns });
@@ -246,6 +251,6 @@ test('close() ends our own connection, and is idempotent', async () => {
   await resque.enqueue('default', 'NoopJob');
   const own = await resque.redis();
   await resque.close();
-  assert.equal(own.status, 'end');
+  await waitFor(() => own.status === 'end', { timeoutMs: 3000, what: `own client to end (status ${own.status})` });
   await resque.close();
 });

@@ -46,7 +46,7 @@ export function isDontPerform(e: unknown): boolean {
 
 /** Run one job through its whole life cycle (see the module comment). */
 export async function executeJob(opts: ExecuteOptions): Promise<ExecResult> {
-  const info = jobInfo(opts.job, opts.queue);
+  const info = toJobInfo(opts.job, opts.queue);
   const hooks: Readonly<AppHooks> = opts.hooks ?? {};
   try {
     if (opts.runAfterFork !== false) await hooks.afterFork?.(info);
@@ -86,7 +86,8 @@ function prepare(cls: JobClass, job: DecodedJob, queue: string): JobInstance {
   return instance;
 }
 
-function jobInfo(job: DecodedJob, queue: string): JobInfo {
+/** What hooks receive about a job; the worker uses it for beforeFork and parent-side onFailure. */
+export function toJobInfo(job: DecodedJob, queue: string): JobInfo {
   return {
     className: job.className,
     queue,

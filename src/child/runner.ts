@@ -178,9 +178,9 @@ export class ChildRunner {
   private closing = false;
 
   constructor(opts: ChildRunnerOptions) {
-    this.jobsPerChild = positiveInt('jobsPerChild', opts.jobsPerChild);
-    this.killGraceMs = nonNegative('killGraceMs', opts.killGraceMs ?? 5000);
-    this.readyTimeoutMs = nonNegative('readyTimeoutMs', opts.readyTimeoutMs ?? 30000);
+    this.jobsPerChild = checkNumber('jobsPerChild', opts.jobsPerChild, 1, true);
+    this.killGraceMs = checkNumber('killGraceMs', opts.killGraceMs ?? 5000, 0, false);
+    this.readyTimeoutMs = checkNumber('readyTimeoutMs', opts.readyTimeoutMs ?? 30000, 0, false);
     if (typeof opts.jobsDir !== 'string' || opts.jobsDir === '') {
       throw new OptionError(`jobsDir must be a folder path, got ${JSON.stringify(opts.jobsDir)}`);
     }
@@ -307,12 +307,10 @@ function notifyStart(onStart: ((pid: number) => void) | undefined, pid: number):
   }
 }
 
-function positiveInt(name: string, v: number): number {
-  if (!Number.isInteger(v) || v < 1) throw new OptionError(`${name} must be a positive integer, got ${String(v)}`);
-  return v;
-}
-
-function nonNegative(name: string, v: number): number {
-  if (!Number.isFinite(v) || v < 0) throw new OptionError(`${name} must be a number >= 0, got ${String(v)}`);
+/** A validated number option; the message names the option and the value. */
+function checkNumber(name: string, v: number, min: number, integer: boolean): number {
+  if (!Number.isFinite(v) || v < min || (integer && !Number.isInteger(v))) {
+    throw new OptionError(`${name} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got ${String(v)}`);
+  }
   return v;
 }

@@ -3,7 +3,8 @@
  *   1. Nothing happens until a `.ts/.cts/.mts` file is loaded (the hook is installed lazily).
  *   2. The `typescript` package is resolved from the user's project first (the jobs folder,
  *      then the working directory), then from resque-ts' own dependencies.
- *   3. `require.extensions` gets a handler for the three extensions that transpiles each file
+ *   3. `require.extensions` gets a handler for each of the three extensions that no loader
+ *      (ts-node, tsx…, registered by the app module) already handles; it transpiles each file
  *      to CommonJS with `transpileModule` (no type checking, like ts-node's transpile-only).
  *      `.mts` files are transpiled to CommonJS too: their imports work, top-level await does not.
  *   4. When `typescript` cannot be found, loading fails with TypeScriptMissingError naming the
@@ -70,10 +71,12 @@ export function ensureTypeScriptSupport(
   searchDirs: readonly string[],
   resolve: TsResolver = defaultTsResolver,
 ): void {
-  if (ts) return;
+  // Respect a loader the app already registered (ts-node, tsx, …): only fill the gaps.
+  const missing = TS_EXTENSIONS.filter((ext) => !(ext in require.extensions));
+  if (ts || missing.length === 0) return;
   const api = loadTypeScript(displayName, searchDirs, resolve);
   ts = api;
-  for (const ext of TS_EXTENSIONS) {
+  for (const ext of missing) {
     require.extensions[ext] = (module, filename) => {
       const output = transpileToCommonJs(api, readFileSync(filename, 'utf8'), filename);
       (module as unknown as { _compile(code: string, file: string): void })._compile(output, filename);
