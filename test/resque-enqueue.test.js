@@ -425,27 +425,7 @@ test('enqueueBulk with no jobs writes nothing', async () => {
   }
 });
 
-test('static API: setBackend + setNamespace, enqueue, status(id).get(), close', async () => {
-  const srv = await redis();
-  const ns = uniqueNamespace();
-  const r = srv.client();
-  try {
-    Resque.setBackend(srv.url);
-    Resque.setNamespace(ns);
-    const id = await Resque.enqueue('default', 'NoopJob', { a: 1 }, true);
-    assert.match(id, /^[0-9a-f]{32}$/);
-    assert.equal(await r.llen(`${ns}:queue:default`), 1);
-    assert.equal(await Resque.status(id).get(), JobStatus.WAITING);
-    assert.equal(await Resque.size('default'), 1);
-    assert.deepEqual(await Resque.queues(), ['default']);
-    const [job] = await Resque.peek('default');
-    assert.equal(job.id, id);
-  } finally {
-    await Resque.close();
-    r.disconnect();
-  }
-});
-
+// Runs before the setNamespace test below: the static API's options persist across close().
 test('static API: setBackend(url) alone (namespace from PREFIX) works, and close() can be called again', async () => {
   const srv = await redis();
   const ns = uniqueNamespace();
@@ -462,6 +442,27 @@ test('static API: setBackend(url) alone (namespace from PREFIX) works, and close
     if (saved === undefined) delete process.env.PREFIX;
     else process.env.PREFIX = saved;
     await Resque.close();
+    await Resque.close();
+    r.disconnect();
+  }
+});
+
+test('static API: setBackend + setNamespace, enqueue, status(id).get(), close', async () => {
+  const srv = await redis();
+  const ns = uniqueNamespace();
+  const r = srv.client();
+  try {
+    Resque.setBackend(srv.url);
+    Resque.setNamespace(ns);
+    const id = await Resque.enqueue('default', 'NoopJob', { a: 1 }, true);
+    assert.match(id, /^[0-9a-f]{32}$/);
+    assert.equal(await r.llen(`${ns}:queue:default`), 1);
+    assert.equal(await Resque.status(id).get(), JobStatus.WAITING);
+    assert.equal(await Resque.size('default'), 1);
+    assert.deepEqual(await Resque.queues(), ['default']);
+    const [job] = await Resque.peek('default');
+    assert.equal(job.id, id);
+  } finally {
     await Resque.close();
     r.disconnect();
   }

@@ -23,7 +23,7 @@ import { executeJob } from './execute';
 import type { ExecResult } from './execute';
 import { JobLoader, loadApp } from './loader';
 import type { FromChild, ToChild } from './protocol';
-import type { AppModule } from './types';
+import type { AppModule, JobClass } from './types';
 
 type RunMessage = Extract<ToChild, { type: 'run' }>;
 
@@ -94,7 +94,13 @@ async function runOne(msg: RunMessage, loader: JobLoader, app: AppModule): Promi
   } catch (e) {
     return { type: 'failed', seq: msg.seq, error: normalizeError(e) };
   }
-  const result = await executeJob({ job, queue: msg.queue, resolve: (n) => loader.resolve(n), hooks: app.hooks ?? {} });
+  const resolve = async (n: string): Promise<JobClass> => {
+    const cls = await loader.resolve(n);
+    const timeout = (cls as { timeout?: unknown }).timeout;
+    await send({ type: 'meta', seq: msg.seq, timeout: typeof timeout === 'number' && timeout > 0 ? timeout : null });
+    return cls;
+  };
+  const result = await executeJob({ job, queue: msg.queue, resolve, hooks: app.hooks ?? {} });
   return reply(msg.seq, result);
 }
 
@@ -128,6 +134,9 @@ function main(): void {
     process.exit(2);
   }
   process.on('disconnect', () => process.exit(0));
+  // Signals aimed at the worker's process group (a terminal's Ctrl-\\, `kill -QUIT -PGID`) must
+  // not kill the job: the worker decides. TERM and KILL keep their meaning (timeouts, shutdown).
+  for (const sig of ['SIGQUIT', 'SIGINT', 'SIGUSR2', 'SIGCONT', 'SIGHUP'] as const) process.on(sig, () => undefined);
   const jobsDir = path.resolve(process.env['RESQUE_JOBS_DIR'] ?? 'jobs');
   const started = loadAppOrExit(process.env['RESQUE_APP'] || undefined).then((app) => ({
     app,

@@ -15,6 +15,8 @@ export type ToChild =
 export type FromChild =
   /** Loaded (app module, TS support) and waiting for work. */
   | { type: 'ready'; pid: number }
+  /** The job class is loaded; `timeout` is its `static timeout` in seconds, if it declares one. */
+  | { type: 'meta'; seq: number; timeout: number | null }
   /** perform() returned; `result` becomes the status result. */
   | { type: 'done'; seq: number; result: unknown }
   /** DontPerform thrown from setUp/beforePerform: skipped, not a failure. */

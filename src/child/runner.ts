@@ -15,7 +15,8 @@ import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { DirtyExitError, OptionError, normalizeError } from '../errors';
+import { DirtyExitError, JobMemoryError, JobTimeoutError, OptionError, normalizeError } from '../errors';
+import { JobGuard, forgetUsage, type GuardVerdict, type UsageSample } from './guard';
 import type { NormalizedError } from '../errors';
 import { isFromChild } from './protocol';
 import type { FromChild, ToChild } from './protocol';
@@ -35,6 +36,16 @@ export interface ChildRunnerOptions {
   env?: NodeJS.ProcessEnv;
   /** The child main (default: entry.js next to this file). */
   entry?: string;
+  /** Default per-job time limit in seconds (0 = none); a job class's `static timeout` overrides it. */
+  timeoutSec?: number;
+  /** Kill a job whose child's RSS passes this many MB (0 = no cap). */
+  hardMemoryMb?: number;
+  /** Replace a child after its job when its RSS passed this many MB (0 = never). */
+  maxMemoryMb?: number;
+  /** Milliseconds between RSS/CPU samples of a running child (default 1000; 0 = off). */
+  sampleMs?: number;
+  /** Receives every sample of a running child (the operator's view of the worker). */
+  onSample?: (s: UsageSample) => void;
 }
 
 export type Outcome =
@@ -48,7 +59,7 @@ interface ExitInfo {
   signal: string | null;
 }
 
-type Reply = Extract<FromChild, { seq: number }>;
+type Reply = Exclude<Extract<FromChild, { seq: number }>, { type: 'meta' }>;
 
 /** One forked child process and what we know about it. */
 class Child {
@@ -60,6 +71,11 @@ class Child {
   running = false;
   fatal: NormalizedError | undefined;
   startTimedOut = false;
+  /** Why the guard stopped this child's job, if it did. */
+  verdict: GuardVerdict | undefined;
+  /** Grew past the soft memory limit: retire after the current job. */
+  recycle = false;
+  onMeta: (timeout: number | null) => void = () => undefined;
   exit: ExitInfo | undefined;
   private waiting: { seq: number; resolve: (r: Reply) => void } | undefined;
   private markReady: () => void = () => undefined;
@@ -137,6 +153,9 @@ class Child {
       case 'fatal':
         this.fatal = m.error;
         return;
+      case 'meta':
+        if (this.waiting?.seq === m.seq) this.onMeta(m.timeout);
+        return;
       case 'done':
       case 'skipped':
       case 'failed':
@@ -174,6 +193,8 @@ export class ChildRunner {
   private idle: Child | undefined;
   private active: Child | undefined;
   private readonly retiring = new Set<Child>();
+  private readonly limits: { timeoutSec: number; hardMemoryMb: number; maxMemoryMb: number; sampleMs: number };
+  private readonly onSample: ((s: UsageSample) => void) | undefined;
   private seq = 0;
   private closing = false;
 
@@ -181,6 +202,13 @@ export class ChildRunner {
     this.jobsPerChild = checkNumber('jobsPerChild', opts.jobsPerChild, 1, true);
     this.killGraceMs = checkNumber('killGraceMs', opts.killGraceMs ?? 5000, 0, false);
     this.readyTimeoutMs = checkNumber('readyTimeoutMs', opts.readyTimeoutMs ?? 30000, 0, false);
+    this.limits = {
+      timeoutSec: checkNumber('timeoutSec', opts.timeoutSec ?? 0, 0, false),
+      hardMemoryMb: checkNumber('hardMemoryMb', opts.hardMemoryMb ?? 0, 0, false),
+      maxMemoryMb: checkNumber('maxMemoryMb', opts.maxMemoryMb ?? 0, 0, false),
+      sampleMs: checkNumber('sampleMs', opts.sampleMs ?? 1000, 0, false),
+    };
+    this.onSample = opts.onSample;
     if (typeof opts.jobsDir !== 'string' || opts.jobsDir === '') {
       throw new OptionError(`jobsDir must be a folder path, got ${JSON.stringify(opts.jobsDir)}`);
     }
@@ -196,6 +224,11 @@ export class ChildRunner {
   /** Pid of the child running the current job, if a job is running. */
   get currentPid(): number | undefined {
     return this.active?.pid;
+  }
+
+  /** Pid of the warm child that will run the next job, if one is waiting. */
+  get nextPid(): number | undefined {
+    return this.idle?.alive ? this.idle.pid : undefined;
   }
 
   /** Pids of every child process we still own (running, idle, starting or exiting). */
@@ -221,16 +254,35 @@ export class ChildRunner {
     this.active = child;
     try {
       if (!(await child.ready)) return this.crashed(child, await child.closed, t0);
-      const pending = child.perform(++this.seq, queue, raw);
-      if (child.jobs >= this.jobsPerChild && !this.closing) this.idle = this.spawn();
-      notifyStart(onStart, child.pid);
-      const r = await pending;
-      if (!('type' in r)) return this.crashed(child, r, t0);
-      this.release(child);
-      return toOutcome(r, child.pid, performance.now() - t0);
+      const guard = this.guard(child);
+      try {
+        const pending = child.perform(++this.seq, queue, raw);
+        if (child.jobs >= this.jobsPerChild && !this.closing) this.idle = this.spawn();
+        notifyStart(onStart, child.pid);
+        const r = await pending;
+        if (!('type' in r)) return this.crashed(child, r, t0);
+        if (this.limits.maxMemoryMb > 0) {
+          const s = await guard.sample();
+          if (s && s.rssMb > this.limits.maxMemoryMb) child.recycle = true;
+        }
+        this.release(child);
+        return toOutcome(r, child.pid, performance.now() - t0);
+      } finally {
+        guard.stop();
+      }
     } finally {
       this.active = undefined;
     }
+  }
+
+  private guard(child: Child): JobGuard {
+    const { timeoutSec, hardMemoryMb, sampleMs } = this.limits;
+    const guard = new JobGuard(child.pid, { timeoutSec, hardMemoryMb, sampleMs }, (sig) => {
+      child.verdict = guard.verdict;
+      child.terminate(sig, this.killGraceMs);
+    }, this.onSample);
+    child.onMeta = (timeout) => { if (timeout !== null) guard.setTimeout(timeout); };
+    return guard;
   }
 
   /** Kill the child running the current job (default SIGKILL); run() then resolves 'crashed'. */
@@ -243,6 +295,7 @@ export class ChildRunner {
     this.closing = true;
     const all = [this.active, this.idle, ...this.retiring].filter((c): c is Child => c !== undefined);
     await Promise.all(all.map((c) => c.stop(this.killGraceMs)));
+    forgetUsage();
   }
 
   private assertOpen(): void {
@@ -266,7 +319,7 @@ export class ChildRunner {
 
   /** After a reply: keep the child for the next job, or retire it. */
   private release(child: Child): void {
-    if (child.jobs < this.jobsPerChild && !this.closing && child.alive && !this.idle) {
+    if (child.jobs < this.jobsPerChild && !child.recycle && !this.closing && child.alive && !this.idle) {
       this.idle = child;
       return;
     }
@@ -275,7 +328,9 @@ export class ChildRunner {
   }
 
   private crashed(child: Child, exit: ExitInfo, t0: number): Outcome {
-    const error = normalizeError(this.startFailure(child, exit));
+    const v = child.verdict;
+    const cause = v?.kind === 'timeout' ? new JobTimeoutError(v.seconds) : v?.kind === 'memory' ? new JobMemoryError(v.rssMb, v.limitMb) : this.startFailure(child, exit);
+    const error = { ...normalizeError(cause), backtrace: [] };
     return { kind: 'crashed', error, exitCode: exit.code, signal: exit.signal, pid: child.pid, durationMs: performance.now() - t0 };
   }
 

@@ -44,7 +44,11 @@ export async function runWorkerProcess({ config, logger, executor }: WorkerProce
   await registerWorker(redis, keys, id);
   logger.notice(`*** Starting worker ${id}`);
 
-  const runner = executor ?? new ChildRunner({ jobsDir: config.jobsDir, app: config.app, jobsPerChild: config.jobsPerChild, killGraceMs: config.killGrace * 1000 });
+  const runner = executor ?? new ChildRunner({
+    jobsDir: config.jobsDir, app: config.app, jobsPerChild: config.jobsPerChild, killGraceMs: config.killGrace * 1000,
+    timeoutSec: config.timeout, hardMemoryMb: config.hardChildMemory, maxMemoryMb: config.maxChildMemory,
+    onSample: (s) => { redis.hset(keys.workerUsage(id), 'pid', s.pid, 'rss_mb', s.rssMb.toFixed(1), 'cpu', s.cpu.toFixed(1), 'at', Math.floor(s.at / 1000)).catch(() => undefined); },
+  });
   const ops = new RedisWorkerOps(connection, keys, id, config.blocking);
   const worker = new Worker({
     id, queues: config.queues, interval: config.interval, once: config.once, ops, executor: runner, redisTimeout: config.redisTimeout,

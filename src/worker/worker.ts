@@ -27,6 +27,8 @@ export interface Executor {
   run(queue: string, raw: string, onStart?: (pid: number) => void): Promise<ExecOutcome>;
   kill(signal?: NodeJS.Signals): void;
   readonly currentPid: number | undefined;
+  /** Pid of the process that will run the next job, when known (recorded as job:ID:pid). */
+  readonly nextPid: number | undefined;
   close(): Promise<void>;
 }
 
@@ -139,7 +141,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   private async reserveSafely(queues: readonly string[]): Promise<Reserved | null> {
     try {
-      const got = await this.opts.ops.reserve(queues, this.opts.executor.currentPid);
+      const got = await this.opts.ops.reserve(queues, this.opts.executor.nextPid);
       if (!got) return null;
       try {
         return { ...got, job: decodePayload(got.raw) };
