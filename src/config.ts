@@ -50,7 +50,8 @@ export interface WorkerConfig {
   readonly redisTimeout: number;
   /** TERM behaves like QUIT (GRACEFUL_TERM). */
   readonly gracefulTerm: boolean;
-  /** Seconds a graceful shutdown waits for the current job before killing it. */
+  /** Seconds a graceful shutdown (QUIT, or TERM with gracefulTerm) waits for the current job before
+   * killing it (its job then fails, or is requeued with requeueOrphans); 0 = wait as long as it takes. */
   readonly shutdownTimeout: number;
 }
 
@@ -71,5 +72,5 @@ export const DEFAULTS = {
   requeueOrphans: false,
   redisTimeout: 300,
   gracefulTerm: false,
-  shutdownTimeout: 30,
+  shutdownTimeout: 0,
 } as const;

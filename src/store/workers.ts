@@ -46,8 +46,14 @@ export async function registerWorker(redis: Redis, keys: Keys, id: string, now: 
   });
 }
 
+/** Refresh the heartbeat; also re-registers a worker whose entry vanished (a Redis restart without
+ * persistence, or a php-resque worker pruning us), so the registry heals itself. */
 export async function heartbeat(redis: Redis, keys: Keys, id: string, now: Date = new Date()): Promise<void> {
-  await redis.hset(keys.heartbeat(), id, phpDateC(now));
+  await transaction(redis, (m) => {
+    m.sadd(keys.workers(), id);
+    m.set(keys.workerStarted(id), phpDateC(now), 'NX');
+    m.hset(keys.heartbeat(), id, phpDateC(now));
+  });
 }
 
 /** Remove every registry key of a worker (its in-flight lists must have been settled first). */

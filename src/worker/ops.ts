@@ -32,7 +32,9 @@ export interface Reserved {
 export type Settlement =
   | { kind: 'done'; result: unknown }
   | { kind: 'skipped' }
-  | { kind: 'failed'; error: NormalizedError; countFailed?: boolean };
+  | { kind: 'failed'; error: NormalizedError; countFailed?: boolean }
+  /** Put it back at the head of its queue, untouched (shutdown with requeueOrphans). */
+  | { kind: 'requeue' };
 
 export interface WorkerOps {
   reserve(queues: readonly string[], childPid: number | undefined): Promise<{ queue: string; raw: string } | null>;
@@ -119,8 +121,8 @@ export class RedisWorkerOps implements WorkerOps {
     await finish.run(
       await this.connection.client(),
       [k.worker(this.workerId), this.inflight(r.queue), k.stat('processed'), k.stat('processed', this.workerId),
-        k.stat('failed'), k.stat('failed', this.workerId), k.failed(), id ? k.status(id, r.job?.prefix ?? '') : '', id ? k.jobPid(id) : ''],
-      [record, code, unixNow(), result, STATUS_TTL, countFailed ? '1' : '0'],
+        k.stat('failed'), k.stat('failed', this.workerId), k.failed(), id ? k.status(id, r.job?.prefix ?? '') : '', id ? k.jobPid(id) : '', k.queue(r.queue)],
+      [record, code, unixNow(), result, STATUS_TTL, countFailed ? '1' : '0', s.kind === 'requeue' ? 'requeue' : ''],
     );
   }
 

@@ -52,6 +52,7 @@ export async function runWorkerProcess({ config, logger, executor }: WorkerProce
   const ops = new RedisWorkerOps(connection, keys, id, config.blocking);
   const worker = new Worker({
     id, queues: config.queues, interval: config.interval, once: config.once, ops, executor: runner, redisTimeout: config.redisTimeout,
+    shutdownTimeout: config.shutdownTimeout, requeueOnShutdown: config.requeueOrphans,
     hooks: {
       beforeFirstFork: () => hooks.beforeFirstFork?.({ id, queues: config.queues, pid: process.pid }),
       beforeFork: (r) => hooks.beforeFork?.(jobInfo(r)),
@@ -76,6 +77,8 @@ export async function runWorkerProcess({ config, logger, executor }: WorkerProce
     setInterval(() => { recover(connection, keys, id, config, logger).catch(() => undefined); }, STALE_SECONDS * 1000),
   ];
   for (const t of timers) t.unref();
+  const onReconnect = (): void => { heartbeat(redis, keys, id).catch(() => undefined); };
+  redis.on('ready', onReconnect);
 
   let code = 0;
   try {
@@ -86,16 +89,25 @@ export async function runWorkerProcess({ config, logger, executor }: WorkerProce
     code = 1;
   } finally {
     for (const t of timers) clearInterval(t);
+    redis.removeListener('ready', onReconnect);
     disposeSignals();
     process.removeListener('disconnect', onDisconnect);
     setTitle('Shutting down');
     await runner.close().catch(() => undefined);
     await ops.close();
-    await unregisterWorker(redis, keys, id).catch((e: Error) => logger.error(`Could not unregister ${id}: ${e.message}`));
-    await connection.close();
+    // Bounded: after a Redis outage these may never answer; recovery by the next worker covers us.
+    await withTimeout(unregisterWorker(redis, keys, id), 5000).catch((e: Error) => logger.error(`Could not unregister ${id}: ${e.message}`));
+    await withTimeout(connection.close(), 2000).catch(() => redis.disconnect());
     logger.notice(`*** Worker ${id} stopped`);
   }
   return code;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    p.then((v) => { clearTimeout(t); resolve(v); }, (e: unknown) => { clearTimeout(t); reject(e instanceof Error ? e : new Error(String(e))); });
+  });
 }
 
 function starting(): string {

@@ -46,8 +46,17 @@ export interface WorkerOptions {
   ops: WorkerOps;
   executor: Executor;
   hooks?: ParentHooks;
-  /** Give up settling a finished job after this many seconds of Redis errors (then throw). */
+  /** Stop (run() rejects, the process exits non-zero) after this many seconds of Redis errors. */
   redisTimeout?: number;
+  /** Seconds a graceful stop waits for the current job before killing it (0 = no limit). */
+  shutdownTimeout?: number;
+  /** A job killed by the shutdown timeout goes back to its queue instead of failing. */
+  requeueOnShutdown?: boolean;
+}
+
+/** Raised when Redis stayed unreachable for longer than redisTimeout. */
+export class RedisOutageError extends Error {
+  override name = 'RedisOutageError';
 }
 
 export interface JobReport {
@@ -67,6 +76,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private paused = false;
   private wake = new AbortController();
   private current: Reserved | undefined;
+  private outageSince: number | undefined;
+  private outageErrors = 0;
+  private shutdownTimer: NodeJS.Timeout | undefined;
+  private killedForShutdown = false;
   processed = 0;
 
   constructor(private readonly opts: WorkerOptions) {
@@ -88,21 +101,41 @@ export class Worker extends EventEmitter<WorkerEvents> {
       }
       const queues = await this.queues();
       const reserved = await this.reserveSafely(queues);
+      if (reserved === 'error') {
+        await sleep(Math.min(100 * 2 ** Math.min(this.outageErrors, 5), 2000), this.wake.signal);
+        this.rearm();
+        continue;
+      }
       if (reserved === null) {
         if (this.opts.once) break;
         this.safeEmit('idle');
-        await this.opts.ops.wait(queues, this.opts.interval, this.wake.signal);
+        try {
+          await this.opts.ops.wait(queues, this.opts.interval, this.wake.signal);
+        } catch (e) {
+          this.redisFailed(e);
+          await sleep(Math.min(100 * 2 ** Math.min(this.outageErrors, 5), 2000), this.wake.signal);
+        }
         this.rearm();
         continue;
       }
       await this.perform(reserved);
     }
+    if (this.shutdownTimer) clearTimeout(this.shutdownTimer);
   }
 
   /** graceful: finish the current job first (QUIT); immediate: kill it (TERM/INT). */
   stop(mode: 'graceful' | 'immediate'): void {
     if (this.stopping !== 'immediate') this.stopping = mode;
     if (mode === 'immediate' && this.current) this.opts.executor.kill('SIGKILL');
+    const limit = this.opts.shutdownTimeout ?? 0;
+    if (mode === 'graceful' && limit > 0 && !this.shutdownTimer) {
+      this.shutdownTimer = setTimeout(() => {
+        if (!this.current) return;
+        this.killedForShutdown = true;
+        this.opts.executor.kill('SIGTERM');
+      }, limit * 1000);
+      this.shutdownTimer.unref();
+    }
     this.wake.abort();
   }
 
@@ -139,9 +172,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
   }
 
-  private async reserveSafely(queues: readonly string[]): Promise<Reserved | null> {
+  /** A reserved job, null when the queues are empty, 'error' when Redis failed (after backoff, retry). */
+  private async reserveSafely(queues: readonly string[]): Promise<Reserved | null | 'error'> {
     try {
       const got = await this.opts.ops.reserve(queues, this.opts.executor.nextPid);
+      this.redisOk();
       if (!got) return null;
       try {
         return { ...got, job: decodePayload(got.raw) };
@@ -149,8 +184,24 @@ export class Worker extends EventEmitter<WorkerEvents> {
         return { ...got, job: undefined, invalid: normalizeError(e) };
       }
     } catch (e) {
-      this.safeEmit('error', asError(e));
-      return null;
+      this.redisFailed(e);
+      return 'error';
+    }
+  }
+
+  private redisOk(): void {
+    this.outageSince = undefined;
+    this.outageErrors = 0;
+  }
+
+  /** Count an error; past redisTimeout of continuous failure, give up (the supervisor restarts us). */
+  private redisFailed(e: unknown): void {
+    this.safeEmit('error', asError(e));
+    this.outageSince ??= Date.now();
+    this.outageErrors++;
+    const limit = this.opts.redisTimeout ?? 300;
+    if (Date.now() - this.outageSince > limit * 1000) {
+      throw new RedisOutageError(`Redis unreachable for more than ${limit} s (last error: ${asError(e).message})`);
     }
   }
 
@@ -170,23 +221,27 @@ export class Worker extends EventEmitter<WorkerEvents> {
         report = { reserved, outcome: { kind: 'failed', error: normalizeError(e), pid: process.pid, durationMs: performance.now() - t0 } };
       }
     }
-    await this.settle(reserved, toSettlement(report.outcome));
+    const settlement = this.killedForShutdown && this.opts.requeueOnShutdown ? { kind: 'requeue' as const } : toSettlement(report.outcome);
+    await this.settle(reserved, settlement);
     this.current = undefined;
     this.processed++;
     this.safeEmit('settled', report);
   }
 
-  /** Retry until Redis accepts the bookkeeping; after redisTimeout, give up loudly. */
+  /**
+   * Retry until Redis takes the bookkeeping (finish is idempotent, so a retry after a lost reply
+   * writes nothing twice). After redisTimeout the worker gives up; the job stays in its in-flight
+   * list and the next recovery settles it.
+   */
   private async settle(reserved: Reserved, s: Settlement): Promise<void> {
-    const deadline = Date.now() + (this.opts.redisTimeout ?? 300) * 1000;
-    for (let attempt = 0; ; attempt++) {
+    for (;;) {
       try {
         await this.opts.ops.finish(reserved, s);
+        this.redisOk();
         return;
       } catch (e) {
-        this.safeEmit('error', asError(e));
-        if (Date.now() > deadline) throw new Error(`Could not record the end of a job for ${this.opts.redisTimeout ?? 300} s: ${asError(e).message}`);
-        await sleep(Math.min(100 * 2 ** attempt, 2000));
+        this.redisFailed(e);
+        await sleep(Math.min(100 * 2 ** Math.min(this.outageErrors, 5), 2000));
       }
     }
   }

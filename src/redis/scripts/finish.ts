@@ -11,17 +11,27 @@ import { SET_STATUS_LUA } from './lua-status';
  * KEYS[3] stat:processed        KEYS[4] stat:processed:WID
  * KEYS[5] stat:failed           KEYS[6] stat:failed:WID
  * KEYS[7] failed                KEYS[8] job:[PREFIX_]ID:status (or '' when untracked-by-payload)
- * KEYS[9] job:ID:pid (or '')
+ * KEYS[9] job:ID:pid (or '')      KEYS[10] queue:Q
+ * Idempotent: worker:WID exists from reserve until finish, so a finish that is sent again
+ * (its reply lost in a Redis outage) changes nothing.
  * ARGV[1] failure record JSON ('' when the job did not fail)
  * ARGV[2] final status code (3 or 4)
  * ARGV[3] now, unix seconds
  * ARGV[4] result JSON
  * ARGV[5] status TTL seconds
  * ARGV[6] '1' to count the failure in stat:failed (a record is always pushed when ARGV[1] ~= '')
+ * ARGV[7] 'requeue' to put the job back at the head of its queue instead (nothing counted)
  */
 export const finish = new Script(
   'finish',
   `${SET_STATUS_LUA}
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if ARGV[7] == 'requeue' then
+  redis.call('LMOVE', KEYS[2], KEYS[10], 'LEFT', 'LEFT')
+  redis.call('DEL', KEYS[1])
+  if KEYS[9] ~= '' then redis.call('DEL', KEYS[9]) end
+  return 2
+end
 redis.call('LPOP', KEYS[2])
 redis.call('DEL', KEYS[1])
 if KEYS[9] ~= '' then redis.call('DEL', KEYS[9]) end
