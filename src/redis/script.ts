@@ -22,4 +22,14 @@ export class Script {
       return client.eval(this.lua, keys.length, ...keys, ...args);
     }
   }
+
+  /** Same, with bulk replies as Buffers (payload bytes that may not be UTF-8). */
+  async runBuffer(client: Redis, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
+    try {
+      return await client.callBuffer('EVALSHA', this.sha, keys.length, ...keys, ...args);
+    } catch (e) {
+      if (!(e instanceof Error) || !e.message.startsWith('NOSCRIPT')) throw e;
+      return client.callBuffer('EVAL', this.lua, keys.length, ...keys, ...args);
+    }
+  }
 }

@@ -33,12 +33,17 @@ export interface FailureBackend {
 
 /** The record php-resque 2.x pushes, field order included. */
 export function failureRecord(f: Failure): string {
-  const payload = f.rawIsObject ? f.raw : phpString(f.raw);
-  return (
-    `{"failed_at":${phpString(phpDateC(f.failedAt))},"payload":${payload},` +
-    `"exception":${phpString(f.error.name)},"error":${phpString(f.error.message)},` +
-    `"backtrace":${phpJsonEncode(f.error.backtrace)},"worker":${phpString(f.workerId)},"queue":${phpString(f.queue)}}`
-  );
+  const [head, tail] = failureRecordParts(f);
+  return head + (f.rawIsObject ? f.raw : phpString(f.raw)) + tail;
+}
+
+/** The record around its payload: [`{…"payload":`, `,"exception":…}`], for scripts that insert the bytes. */
+export function failureRecordParts(f: Omit<Failure, 'raw' | 'rawIsObject'>): [string, string] {
+  return [
+    `{"failed_at":${phpString(phpDateC(f.failedAt))},"payload":`,
+    `,"exception":${phpString(f.error.name)},"error":${phpString(f.error.message)},` +
+      `"backtrace":${phpJsonEncode(f.error.backtrace)},"worker":${phpString(f.workerId)},"queue":${phpString(f.queue)}}`,
+  ];
 }
 
 /** The default backend: RPUSH to `resque:failed`, readable by php-resque and Ruby tools. */

@@ -14,7 +14,7 @@ import { finish } from '../redis/scripts/finish';
 import { phpJsonEncode, phpString } from '../json';
 import { phpDateC, unixNow } from '../time';
 import { STATUS_COMPLETE, STATUS_FAILED, STATUS_TTL } from '../store/status';
-import { failureRecord, RedisFailureBackend, type Failure, type FailureBackend } from '../store/failures';
+import { failureRecordParts, RedisFailureBackend, type Failure, type FailureBackend } from '../store/failures';
 import type { DecodedJob } from '../payload';
 import type { NormalizedError } from '../errors';
 
@@ -37,7 +37,8 @@ export type Settlement =
   | { kind: 'requeue' };
 
 export interface WorkerOps {
-  reserve(queues: readonly string[], childPid: number | undefined): Promise<{ queue: string; raw: string } | null>;
+  /** `bytes` are the exact payload bytes (they may not be UTF-8); `raw` their UTF-8 reading. */
+  reserve(queues: readonly string[], childPid: number | undefined): Promise<{ queue: string; raw: string; bytes?: Buffer } | null>;
   /** Blocking: resolves when a job may be ready or after `seconds`; polling: sleeps. Abortable. */
   wait(queues: readonly string[], seconds: number, signal: AbortSignal): Promise<void>;
   finish(r: Reserved, s: Settlement): Promise<void>;
@@ -56,16 +57,16 @@ export class RedisWorkerOps implements WorkerOps {
     private readonly failures: FailureBackend = new RedisFailureBackend(() => connection.client(), keys),
   ) {}
 
-  async reserve(queues: readonly string[], childPid: number | undefined): Promise<{ queue: string; raw: string } | null> {
+  async reserve(queues: readonly string[], childPid: number | undefined): Promise<{ queue: string; raw: string; bytes?: Buffer } | null> {
     if (queues.length === 0) return null;
     const k = this.keys;
     const keys = [k.worker(this.workerId)];
     for (const q of queues) keys.push(k.queue(q), this.inflight(q));
     const args = [phpString(phpDateC()), k.ns, childPid === undefined ? '' : String(childPid), unixNow(), ...queues.map(phpString)];
-    const reply = await reserve.run(await this.connection.client(), keys, args);
+    const reply = await reserve.runBuffer(await this.connection.client(), keys, args);
     if (!Array.isArray(reply)) return null;
-    const [index, raw] = reply as [number, string];
-    return { queue: queues[index - 1] as string, raw };
+    const [index, bytes] = reply as [number, Buffer];
+    return { queue: queues[index - 1] as string, raw: bytes.toString('utf8'), bytes };
   }
 
   async wait(queues: readonly string[], seconds: number, signal: AbortSignal): Promise<void> {
@@ -108,10 +109,10 @@ export class RedisWorkerOps implements WorkerOps {
 
   async finish(r: Reserved, s: Settlement): Promise<void> {
     const k = this.keys;
-    let record = '';
+    let record: [string, string] = ['', ''];
     if (s.kind === 'failed') {
       const failure: Failure = { raw: r.raw, rawIsObject: r.job !== undefined, error: s.error, workerId: this.workerId, queue: r.queue, failedAt: new Date() };
-      if (this.failures instanceof RedisFailureBackend) record = failureRecord(failure);
+      if (this.failures instanceof RedisFailureBackend) record = failureRecordParts(failure);
       else await this.failures.save(failure);
     }
     const id = r.job?.id;
@@ -122,7 +123,7 @@ export class RedisWorkerOps implements WorkerOps {
       await this.connection.client(),
       [k.worker(this.workerId), this.inflight(r.queue), k.stat('processed'), k.stat('processed', this.workerId),
         k.stat('failed'), k.stat('failed', this.workerId), k.failed(), id ? k.status(id, r.job?.prefix ?? '') : '', id ? k.jobPid(id) : '', k.queue(r.queue)],
-      [record, code, unixNow(), result, STATUS_TTL, countFailed ? '1' : '0', s.kind === 'requeue' ? 'requeue' : ''],
+      [record[0], code, unixNow(), result, STATUS_TTL, countFailed ? '1' : '0', s.kind === 'requeue' ? 'requeue' : '', record[1]],
     );
   }
 

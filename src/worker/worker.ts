@@ -11,7 +11,7 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { decodePayload } from '../payload';
-import { normalizeError, type NormalizedError } from '../errors';
+import { InvalidPayloadError, normalizeError, type NormalizedError } from '../errors';
 import { hasWildcard, resolveQueues } from './queue-order';
 import { sleep, type Reserved, type Settlement, type WorkerOps } from './ops';
 
@@ -178,10 +178,12 @@ export class Worker extends EventEmitter<WorkerEvents> {
       const got = await this.opts.ops.reserve(queues, this.opts.executor.nextPid);
       this.redisOk();
       if (!got) return null;
+      const base = { queue: got.queue, raw: got.raw };
       try {
-        return { ...got, job: decodePayload(got.raw) };
+        if (got.bytes) assertUtf8(got.bytes, got.raw);
+        return { ...base, job: decodePayload(got.raw) };
       } catch (e) {
-        return { ...got, job: undefined, invalid: normalizeError(e) };
+        return { ...base, job: undefined, invalid: normalizeError(e) };
       }
     } catch (e) {
       this.redisFailed(e);
@@ -265,6 +267,17 @@ function toSettlement(o: JobReport['outcome']): Settlement {
     case 'invalid':
     case 'crashed':
       return { kind: 'failed', error: o.error };
+  }
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A payload must be UTF-8 to be a job (its bytes are still kept exactly in the failure record). */
+function assertUtf8(bytes: Buffer, raw: string): void {
+  try {
+    strictUtf8.decode(bytes);
+  } catch {
+    throw new InvalidPayloadError('not valid UTF-8', raw);
   }
 }
 

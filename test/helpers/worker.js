@@ -83,20 +83,26 @@ function spawnResque(argv, { env = {}, cwd = ROOT } = {}) {
   proc.stdout.on('data', (d) => { stdout += d; output += d; });
   proc.stderr.on('data', (d) => { stderr += d; output += d; });
   let exit;
+  // 'exit' = the process ended; 'close' = its pipes are drained too (job children that
+  // inherited the pipes are gone as well). Output is only complete after 'close'.
   const exited = new Promise((resolve) => {
-    proc.once('close', (code, signal) => {
+    proc.once('exit', (code, signal) => {
       exit = { code, signal };
       resolve(exit);
     });
     proc.once('error', (e) => {
       output += `\n[spawn error] ${e.message}\n`;
+      exit = exit ?? { code: null, signal: null, error: e };
+      resolve(exit);
     });
   });
+  const closed = new Promise((resolve) => proc.once('close', resolve));
   const handle = {
     proc,
     pid: proc.pid,
     argv,
     exited,
+    closed,
     get output() { return output; },
     get stdout() { return stdout; },
     get stderr() { return stderr; },
@@ -124,7 +130,9 @@ function spawnResque(argv, { env = {}, cwd = ROOT } = {}) {
         timer = setTimeout(() => reject(new Error(`resque ${argv.join(' ')} did not exit within ${timeoutMs} ms\n--- output ---\n${output}`)), timeoutMs);
       });
       try {
-        return await Promise.race([exited, timeout]);
+        const result = await Promise.race([exited, timeout]);
+        await Promise.race([closed, new Promise((r) => setTimeout(r, 2000).unref())]);
+        return result;
       } finally {
         clearTimeout(timer);
       }

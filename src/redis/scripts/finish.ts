@@ -14,7 +14,10 @@ import { SET_STATUS_LUA } from './lua-status';
  * KEYS[9] job:ID:pid (or '')      KEYS[10] queue:Q
  * Idempotent: worker:WID exists from reserve until finish, so a finish that is sent again
  * (its reply lost in a Redis outage) changes nothing.
- * ARGV[1] failure record JSON ('' when the job did not fail)
+ * ARGV[1] failure record head, up to `"payload":` ('' when the job did not fail)
+ * ARGV[8] failure record tail, from `,"exception":`
+ * The payload is taken from the in-flight list itself — the exact bytes, never resent or
+ * re-encoded; a payload that is not a JSON object is embedded as a JSON string.
  * ARGV[2] final status code (3 or 4)
  * ARGV[3] now, unix seconds
  * ARGV[4] result JSON
@@ -32,13 +35,16 @@ if ARGV[7] == 'requeue' then
   if KEYS[9] ~= '' then redis.call('DEL', KEYS[9]) end
   return 2
 end
-redis.call('LPOP', KEYS[2])
+local raw = redis.call('LPOP', KEYS[2])
 redis.call('DEL', KEYS[1])
 if KEYS[9] ~= '' then redis.call('DEL', KEYS[9]) end
 redis.call('INCRBY', KEYS[3], 1)
 redis.call('INCRBY', KEYS[4], 1)
 if ARGV[1] ~= '' then
-  redis.call('RPUSH', KEYS[7], ARGV[1])
+  local payload = raw or 'null'
+  local ok, job = pcall(cjson.decode, payload)
+  if not ok or type(job) ~= 'table' then payload = cjson.encode(raw or '') end
+  redis.call('RPUSH', KEYS[7], ARGV[1] .. payload .. ARGV[8])
   if ARGV[6] == '1' then
     redis.call('INCRBY', KEYS[5], 1)
     redis.call('INCRBY', KEYS[6], 1)
