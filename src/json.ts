@@ -10,6 +10,8 @@
  * round them.
  */
 
+import { randomBytes } from 'node:crypto';
+
 const ESCAPES: Record<string, string> = {
   '"': '\\"',
   '\\': '\\\\',
@@ -21,8 +23,9 @@ const ESCAPES: Record<string, string> = {
   '\t': '\\t',
 };
 
-// Everything that is not printable ASCII, plus the characters with short escapes.
-const NEEDS_ESCAPE = /["\\/\u0000-\u001f\u007f-\uffff]/g;
+// Control characters, everything beyond ASCII, and the characters with short escapes
+// (PHP writes DEL, 0x7f, as is).
+const NEEDS_ESCAPE = /["\\/\u0000-\u001f\u0080-\uffff]/g;
 
 function escapeChar(ch: string): string {
   return ESCAPES[ch] ?? `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
@@ -47,8 +50,7 @@ function encode(value: unknown, seen: Set<object>): string | undefined {
     case 'string':
       return phpString(value);
     case 'number':
-      if (!Number.isFinite(value)) throw new TypeError(`Cannot encode ${value} as JSON (PHP refuses it too)`);
-      return Object.is(value, -0) ? '-0' : String(value);
+      return phpNumber(value);
     case 'bigint':
       return value.toString();
     case 'boolean':
@@ -82,6 +84,28 @@ function encode(value: unknown, seen: Set<object>): string | undefined {
   }
 }
 
+/**
+ * A number as PHP writes a float with serialize_precision = -1: shortest round-trip digits,
+ * exponent form when the decimal exponent is below -4 or 17 and above, with at least one
+ * fractional digit (`1.0e-5`, `1.5e-7`, `1.0e+25`); whole numbers without `.0`.
+ */
+export function phpNumber(value: number): string {
+  if (!Number.isFinite(value)) throw new TypeError(`Cannot encode ${value} as JSON (PHP refuses it too)`);
+  if (value === 0) return Object.is(value, -0) ? '-0' : '0';
+  const [mantissa = '0', expText = '0'] = value.toExponential().split('e');
+  const exp = Number(expText);
+  if (exp < -4 || exp >= 17) {
+    const m = mantissa.includes('.') ? mantissa : `${mantissa}.0`;
+    return `${m}e${exp < 0 ? '-' : '+'}${Math.abs(exp)}`;
+  }
+  return Number.isInteger(value) ? BigInt(value).toString() : value.toFixed(Math.max(0, fractionDigits(mantissa) - exp));
+}
+
+function fractionDigits(mantissa: string): number {
+  const dot = mantissa.indexOf('.');
+  return dot < 0 ? 0 : mantissa.length - dot - 1;
+}
+
 // Integers of 16+ digits may be beyond 2^53; only then is the slow exact parser needed.
 const LONG_INTEGER = /(?:^|[^\d.eE+-])-?\d{16,}(?![\d.eE])/;
 
@@ -92,40 +116,21 @@ const LONG_INTEGER = /(?:^|[^\d.eE+-])-?\d{16,}(?![\d.eE])/;
  */
 export function parseJson(text: string): unknown {
   if (!LONG_INTEGER.test(text)) return JSON.parse(text);
-  return JSON.parse(text, bigintReviver(text));
+  // Node 20's JSON.parse gives revivers no source text, so each unsafe integer literal is first
+  // swapped for a string marker (with a per-call nonce no real string can guess), then revived.
+  const nonce = `\\u0000${randomBytes(6).toString('hex')}:`;
+  let found = false;
+  const marked = text.replace(TOKENS, (tok) => {
+    if (tok.startsWith('"') || !/^-?\d+$/.test(tok) || Number.isSafeInteger(Number(tok))) return tok;
+    found = true;
+    return `"${nonce}${tok}"`;
+  });
+  if (!found) return JSON.parse(text);
+  const prefix = JSON.parse(`"${nonce}"`) as string;
+  return JSON.parse(marked, (_key, value: unknown) =>
+    typeof value === 'string' && value.startsWith(prefix) ? BigInt(value.slice(prefix.length)) : value,
+  );
 }
 
-/**
- * JSON.parse on Node 20 does not hand revivers the source text, so we scan the text for
- * integer literals in order and substitute the unsafe ones. Strings are skipped so digits
- * inside them are never mistaken for numbers.
- */
-function bigintReviver(text: string): (this: unknown, key: string, value: unknown) => unknown {
-  const exact = new Map<number, bigint[]>();
-  for (const literal of integerLiterals(text)) {
-    const n = Number(literal);
-    if (Number.isSafeInteger(n)) continue;
-    const list = exact.get(n) ?? [];
-    list.push(BigInt(literal));
-    exact.set(n, list);
-  }
-  return function revive(_key, value) {
-    if (typeof value === 'number' && exact.has(value)) {
-      const list = exact.get(value) as bigint[];
-      const big = list.shift();
-      if (list.length === 0) exact.delete(value);
-      return big;
-    }
-    return value;
-  };
-}
-
-function* integerLiterals(text: string): Generator<string> {
-  const re = /"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(text)) !== null) {
-    const tok = m[0];
-    if (tok.startsWith('"')) continue;
-    if (/^-?\d+$/.test(tok)) yield tok;
-  }
-}
+// String literals (skipped, loop-free so a 10 MB string cannot overflow the stack) and numbers.
+const TOKENS = /"[^"\\]*(?:\\.[^"\\]*)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;

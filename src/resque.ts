@@ -169,9 +169,17 @@ export class Resque {
   private static defaultOptions: ResqueOptions = {};
   private static instance: Resque | undefined;
 
+  /** Hooks registered through the static API: global like php-resque's Event::listen, so they
+   * survive setBackend / setNamespace / close, which replace the default instance. */
+  private static readonly staticHooks: Array<{ [K in keyof EnqueueHooks]: [K, EnqueueHooks[K]] }[keyof EnqueueHooks]> = [];
+
   /** The default instance used by the static methods (created on first use). */
   static get default(): Resque {
-    Resque.instance ??= new Resque(Resque.defaultOptions);
+    if (!Resque.instance) {
+      const inst = new Resque(Resque.defaultOptions);
+      for (const [event, hook] of Resque.staticHooks) inst.hooks[event].push(hook as never);
+      Resque.instance = inst;
+    }
     return Resque.instance;
   }
 
@@ -217,7 +225,17 @@ export class Resque {
     return Resque.default.removeQueue(queue);
   }
   static on<K extends keyof EnqueueHooks>(event: K, hook: EnqueueHooks[K]): () => void {
-    return Resque.default.on(event, hook);
+    const entry = [event, hook] as (typeof Resque.staticHooks)[number];
+    Resque.staticHooks.push(entry);
+    const offCurrent = Resque.default.on(event, hook);
+    return () => {
+      const i = Resque.staticHooks.indexOf(entry);
+      if (i >= 0) Resque.staticHooks.splice(i, 1);
+      offCurrent();
+      const list = Resque.instance?.hooks[event] as EnqueueHooks[K][] | undefined;
+      const j = list?.indexOf(hook) ?? -1;
+      if (list && j >= 0) list.splice(j, 1);
+    };
   }
   /** Close the default instance's connections so the process can exit. */
   static async close(): Promise<void> {

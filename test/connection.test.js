@@ -87,6 +87,26 @@ test('parseRedisSpec: empty string is an OptionError', () => {
   assert.throws(() => parseRedisSpec('   '), OptionError);
 });
 
+test('parseRedisSpec: a non-numeric port is an OptionError, not part of the host name', () => {
+  // "h:abc" must not silently become host "h:abc" on port 6379.
+  for (const bad of ['h:abc', 'localhost:6379x']) {
+    assert.throws(() => parseRedisSpec(bad), OptionError, bad);
+  }
+});
+
+test('parseRedisSpec: bad URLs are OptionErrors whose message never shows the password', () => {
+  for (const bad of ['redis://user:secret@h:99999', 'redis://:secret@h:1/abc', 'redis://u:s%ZZsecret@h:1']) {
+    assert.throws(
+      () => parseRedisSpec(bad),
+      (e) => {
+        assert.ok(e instanceof OptionError, `${bad}: ${e.name}: ${e.message}`);
+        assert.ok(!e.message.includes('secret'), e.message);
+        return true;
+      },
+    );
+  }
+});
+
 test('resolveRedisSpec: REDIS_URL wins over REDIS_BACKEND', () => {
   const p = resolveRedisSpec({ REDIS_URL: 'redis://url-host:1111/2', REDIS_BACKEND: 'backend-host:2222', REDIS_BACKEND_DB: '5' });
   assert.equal(p.options.host, 'url-host');

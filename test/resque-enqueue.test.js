@@ -349,7 +349,8 @@ test('hooks of one instance do not affect another', async () => {
 
 test('enqueueBulk writes 1000 jobs in order with distinct ids, in one MULTI/EXEC', async () => {
   const t = await setup();
-  const monitor = await t.srv.client().monitor();
+  const monitorBase = t.srv.client();
+  const monitor = await monitorBase.monitor();
   try {
     const client = await t.resque.redis();
     const source = `127.0.0.1:${client.stream.localPort}`;
@@ -386,6 +387,7 @@ test('enqueueBulk writes 1000 jobs in order with distinct ids, in one MULTI/EXEC
     assert.equal(writes.filter((c) => c === 'exec').length, 1);
   } finally {
     monitor.disconnect();
+    monitorBase.disconnect();
     await t.close();
   }
 });
@@ -463,6 +465,31 @@ test('static API: setBackend + setNamespace, enqueue, status(id).get(), close', 
     const [job] = await Resque.peek('default');
     assert.equal(job.id, id);
   } finally {
+    await Resque.close();
+    r.disconnect();
+  }
+});
+
+test('static API: hooks registered with Resque.on survive setBackend/setNamespace and close (php-resque Event::listen is global)', async () => {
+  const srv = await redis();
+  const ns = uniqueNamespace();
+  const r = srv.client();
+  const seen = [];
+  const off = Resque.on('beforeEnqueue', (cls) => {
+    seen.push(cls);
+    return cls === 'Blocked' ? false : undefined;
+  });
+  try {
+    Resque.setBackend(srv.url);
+    Resque.setNamespace(ns);
+    assert.equal(await Resque.enqueue('q', 'Blocked'), false, 'hook registered before setBackend still cancels');
+    assert.match(await Resque.enqueue('q', 'First'), /^[0-9a-f]{32}$/);
+    await Resque.close();
+    assert.match(await Resque.enqueue('q', 'AfterClose'), /^[0-9a-f]{32}$/);
+    assert.deepEqual(seen, ['Blocked', 'First', 'AfterClose']);
+    assert.deepEqual((await r.lrange(`${ns}:queue:q`, 0, -1)).map((x) => decodePayload(x).className), ['First', 'AfterClose']);
+  } finally {
+    off();
     await Resque.close();
     r.disconnect();
   }

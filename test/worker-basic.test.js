@@ -27,12 +27,13 @@ const nowS = () => Math.floor(Date.now() / 1000);
 
 /** Push raw bytes the way php-resque does (SADD queues + RPUSH), optionally with a status packet. */
 async function pushRaw(r, ns, queue, raw, trackId) {
+  const t = nowS() - 7; // enqueued "a while ago": `started` must be kept from this packet
   if (trackId) {
-    const t = nowS();
     await r.set(`${ns}:job:${trackId}:status`, `{"status":1,"updated":${t},"started":${t},"result":null}`);
   }
   await r.sadd(`${ns}:queues`, queue);
   await r.rpush(`${ns}:queue:${queue}`, raw);
+  return t;
 }
 
 async function waitStatus(r, ns, id, code, worker, timeoutMs = 15000) {
@@ -53,11 +54,12 @@ test('headline: a raw php-resque payload with status is run by `resque start --c
   // Byte-for-byte php-resque 2.x: escaped backslashes in the class, \uXXXX, \/, nested objects,
   // an integer beyond 2^53, 32-hex id, prefix "", microtime queue_time.
   const raw = String.raw`{"class":"App\\Jobs\\SendEmail","args":[{"to":"user@example.com","subject":"\u4f60\u597d","link":"https:\/\/example.com\/x","nested":{"a":{"b":[1,2,{"c":null}]}},"big_int":9007199254740993,"empty_list":[]}],"id":"${id}","prefix":"","queue_time":1795251508.192127}`;
-  await pushRaw(r, ns, 'default', raw, id);
+  const enqueuedAt = await pushRaw(r, ns, 'default', raw, id);
 
   const w = startWorker({ srv, ns, queue: 'default', args: ['--count=4'], jobs: 'test/fixtures/jobs' });
   const packet = await waitStatus(r, ns, id, 4, w);
-  assert.match(packet, /^\{"status":4,"updated":\d+,"started":\d+,"result":\{"sent":"user@example\.com"\}\}$/);
+  assert.match(packet, new RegExp(`^\\{"status":4,"updated":\\d+,"started":${enqueuedAt},"result":\\{"sent":"user@example\\.com"\\}\\}$`));
+  assert.ok(JSON.parse(packet).updated >= enqueuedAt + 7, 'updated = when it finished');
   const ttl = await r.ttl(k(`job:${id}:status`));
   assert.ok(ttl > 86390 && ttl <= 86400, `status TTL ${ttl} ≈ 86400`);
   await waitFor(async () => (await r.get(k('stat:processed'))) === '1', { what: 'stat:processed = 1' });

@@ -12,6 +12,7 @@
  *   4. Resolved classes are cached per loader (one loader per child).
  *   5. loadApp() loads and validates an app module (APP_INCLUDE), in the child or the parent.
  */
+import type { FailureBackend } from '../store/failures';
 import { realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -172,10 +173,12 @@ export async function loadApp(file: string): Promise<AppModule> {
   const abs = path.resolve(file);
   const mod = await importFile(abs, [path.dirname(abs), process.cwd()], abs);
   const dflt = property(mod, 'default');
-  const root = property(mod, 'jobs') !== undefined || property(mod, 'hooks') !== undefined ? mod : dflt;
+  const named = ['jobs', 'hooks', 'failureBackend'].some((k) => property(mod, k) !== undefined);
+  const root = named ? mod : dflt;
   const jobs = validateJobs(abs, property(root, 'jobs'));
   const hooks = validateHooks(abs, property(root, 'hooks'));
-  return { ...(jobs ? { jobs } : {}), ...(hooks ? { hooks } : {}) };
+  const failureBackend = validateBackend(abs, property(root, 'failureBackend'));
+  return { ...(jobs ? { jobs } : {}), ...(hooks ? { hooks } : {}), ...(failureBackend ? { failureBackend } : {}) };
 }
 
 function validateJobs(file: string, jobs: unknown): Record<string, JobClass> | undefined {
@@ -200,4 +203,11 @@ function validateHooks(file: string, hooks: unknown): AppHooks | undefined {
     if (typeof fn !== 'function') throw new OptionError(`App module ${file}: hooks.${key} is not a function`);
   }
   return hooks as AppHooks;
+}
+
+function validateBackend(file: string, backend: unknown): FailureBackend | undefined {
+  if (backend === undefined) return undefined;
+  const save = property(backend, 'save');
+  if (typeof save !== 'function') throw new OptionError(`App module ${file}: failureBackend must be an object with a save(failure) method`);
+  return backend as FailureBackend;
 }

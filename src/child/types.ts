@@ -8,6 +8,8 @@
  *      the child that runs the job.
  */
 
+import type { FailureBackend } from '../store/failures';
+
 /** `this.job` inside a job: the queue item as received. */
 export interface JobContext {
   /** php-resque job id (`undefined` for Ruby / node-resque payloads). */
@@ -99,4 +101,6 @@ export const HOOK_NAMES: readonly HookName[] = [
 export interface AppModule {
   readonly jobs?: Readonly<Record<string, JobClass>>;
   readonly hooks?: Readonly<AppHooks>;
+  /** Where failures go instead of `resque:failed` (used by the worker, not by children). */
+  readonly failureBackend?: FailureBackend;
 }

@@ -50,8 +50,8 @@ function fromUrl(text: string): RedisOptions {
     host: url.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
     port: url.port ? Number(url.port) : DEFAULT_PORT,
   };
-  if (url.username) options.username = decodeURIComponent(url.username);
-  if (url.password) options.password = decodeURIComponent(url.password);
+  if (url.username) options.username = decodeCredential(url.username, 'user name', text);
+  if (url.password) options.password = decodeCredential(url.password, 'password', text);
   const db = url.pathname.replace(/^\//, '');
   if (db !== '') options.db = parseDb(db, text);
   if (url.protocol === 'rediss:') options.tls = { servername: options.host };
@@ -59,9 +59,22 @@ function fromUrl(text: string): RedisOptions {
 }
 
 function fromHostPort(text: string): RedisOptions {
-  const m = /^\[?([^\]]*?)\]?(?::(\d+))?$/.exec(text.includes('::') && !text.startsWith('[') ? `[${text}]` : text);
+  // `[v6]:port`, `v6` (two or more colons), `host:port` or `host`.
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
+  const plain = /^([^:\[\]\s]+)(?::(\d+))?$/.exec(text);
+  const m = bracketed ?? plain ?? ((text.match(/:/g) ?? []).length >= 2 ? [text, text, undefined] : null);
   if (!m || !m[1]) throw new OptionError(`Redis backend "${redact(text)}" is not host:port or a redis:// URL`);
-  return { host: m[1], port: m[2] ? Number(m[2]) : DEFAULT_PORT };
+  const port = m[2] ? Number(m[2]) : DEFAULT_PORT;
+  if (port < 1 || port > 65535) throw new OptionError(`Redis backend "${redact(text)}" has no valid port`);
+  return { host: m[1], port };
+}
+
+function decodeCredential(value: string, what: string, text: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw new OptionError(`Redis backend "${redact(text)}": the ${what} is not valid percent-encoding`);
+  }
 }
 
 function parseDb(db: string, text: string): number {
@@ -116,8 +129,12 @@ export class Connection {
   private readonly opened: Redis[] = [];
   private main: Promise<Redis> | undefined;
 
-  /** `spec` undefined → resolveRedisSpec(); a Redis instance is borrowed and never closed by us. */
-  constructor(spec?: RedisSpec, database?: number) {
+  /**
+   * `spec` undefined → resolveRedisSpec(); a Redis instance is borrowed and never closed by us.
+   * `overrides` apply to the connections we open (a worker sets maxRetriesPerRequest: 1 so that
+   * an outage surfaces as errors it can count, instead of commands waiting in a queue).
+   */
+  constructor(spec?: RedisSpec, database?: number, private readonly overrides: RedisOptions = {}) {
     if (spec instanceof Redis) {
       this.borrowed = spec;
       this.address = addressOf(spec.options);
@@ -146,7 +163,7 @@ export class Connection {
   async open(name?: string): Promise<Redis> {
     const state = { everReady: false };
     const base = this.base ?? this.borrowed?.options ?? {};
-    const opts = clientOptions({ ...base, ...(name ? { connectionName: name } : {}) }, state);
+    const opts = clientOptions({ ...base, ...this.overrides, ...(name ? { connectionName: name } : {}) }, state);
     const client = new Redis(opts);
     let lastError = '';
     client.on('error', (e: Error & { code?: string }) => { lastError = e.code ?? e.message; });

@@ -14,7 +14,8 @@ import type { Keys } from '../redis/keys';
 import { transaction } from '../redis/multi';
 import { recoverOne } from '../redis/scripts/recover';
 import { parseJson, phpJsonEncode, phpString } from '../json';
-import { phpDateC } from '../time';
+import { phpDateC, unixNow } from '../time';
+import { STATUS_TTL } from './status';
 
 /** Parsed `host:pid:queues` (split on `:` into at most 3 parts, as php-resque and Ruby do). */
 export interface WorkerIdParts {
@@ -100,22 +101,46 @@ export async function recoverDeadWorker(
   redis: Redis, keys: Keys, deadId: string, opts: { requeue: boolean; reason: string; byWorker: string },
 ): Promise<OrphanReport> {
   const report: OrphanReport = { workerId: deadId, failed: [], requeued: [] };
-  const lists = await inflightKeys(redis, keys, deadId);
-  const head = (): string => `{"failed_at":${phpString(phpDateC())},"payload":`;
-  const tail = (q: string): string =>
-    `,"exception":"PruneDeadWorkerDirtyExit","error":${phpString(opts.reason)},"backtrace":[${phpString(`recovered by ${opts.byWorker}`)}],"worker":${phpString(deadId)},"queue":${phpString(q)}}`;
-  for (const list of lists) {
-    const queue = list.slice(keys.inflightPrefix(deadId).length);
-    for (;;) {
-      const mode = opts.requeue ? 'requeue' : 'fail';
-      const raw = await recoverOne.run(redis, [list, keys.queue(queue), keys.failed(), keys.stat('failed'), keys.stat('processed')], [mode, head(), tail(queue)]);
-      if (typeof raw !== 'string') break;
-      (opts.requeue ? report.requeued : report.failed).push(raw);
-    }
-  }
-  if (lists.length === 0) await failForeignWorkingOn(redis, keys, deadId, opts, report);
+  const found = await drainInflight(redis, keys, deadId, opts, report);
+  if (!found) await failForeignWorkingOn(redis, keys, deadId, opts, report);
   await unregisterWorker(redis, keys, deadId);
   return report;
+}
+
+/**
+ * A stopping worker puts back what it reserved but never started (jobs a losing blocking
+ * BLMOVE parked), at the head of their queues. Resolves how many went back.
+ */
+export async function requeueParked(redis: Redis, keys: Keys, id: string): Promise<number> {
+  const report: OrphanReport = { workerId: id, failed: [], requeued: [] };
+  await drainInflight(redis, keys, id, { requeue: true, reason: '', byWorker: id }, report);
+  return report.requeued.length;
+}
+
+/** Settle every in-flight job of a worker, one atomic step each; resolves whether it had lists. */
+async function drainInflight(
+  redis: Redis, keys: Keys, id: string, opts: { requeue: boolean; reason: string; byWorker: string }, report: OrphanReport,
+): Promise<boolean> {
+  const lists = await inflightKeys(redis, keys, id);
+  const head = `{"failed_at":${phpString(phpDateC())},"payload":`;
+  const tail = (q: string): string =>
+    `,"exception":"PruneDeadWorkerDirtyExit","error":${phpString(opts.reason)},"backtrace":[${phpString(`recovered by ${opts.byWorker}`)}],"worker":${phpString(id)},"queue":${phpString(q)}}`;
+  for (const list of lists) {
+    const queue = list.slice(keys.inflightPrefix(id).length);
+    for (;;) {
+      const bytes = await redis.lindexBuffer(list, 0);
+      if (bytes === null) break;
+      const mode = opts.requeue ? 'requeue' : 'fail';
+      const reply = await recoverOne.run(
+        redis, [list, keys.queue(queue), keys.failed(), keys.stat('failed'), keys.stat('processed')],
+        [mode, head, tail(queue), keys.ns, unixNow(), STATUS_TTL, bytes, isJsonObject(bytes) ? '1' : '0'],
+      );
+      if (reply === -1) continue; // another worker settled that one first; look again
+      if (typeof reply !== 'string') break;
+      (opts.requeue ? report.requeued : report.failed).push(reply);
+    }
+  }
+  return lists.length > 0;
 }
 
 /** A PHP or Ruby worker keeps its job only in `worker:WID`: record it as Ruby's pruning does. */
@@ -138,6 +163,34 @@ async function failForeignWorkingOn(
     `"error":${phpString(opts.reason)},"backtrace":[${phpString(`recovered by ${opts.byWorker}`)}],"worker":${phpString(deadId)},"queue":${phpString(queue)}}`;
   await transaction(redis, (m) => m.rpush(keys.failed(), record).incrby(keys.stat('failed'), 1));
   report.failed.push(payload);
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+/** PHP's json_decode default depth: a record nested deeper would be unreadable to PHP tools. */
+const MAX_DEPTH = 512;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Whether bytes may be embedded verbatim in a record that every peer can read back: a JSON
+ * object in strict UTF-8 (no BOM), no unpaired surrogate escapes (PHP refuses them), nested
+ * no deeper than PHP's json_decode allows. Anything else is kept as a JSON string of its bytes.
+ */
+export function isJsonObject(bytes: Buffer | string): boolean {
+  let v: unknown;
+  try {
+    v = JSON.parse(typeof bytes === 'string' ? bytes : utf8.decode(bytes));
+  } catch {
+    return false;
+  }
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && portable(v, 1);
+}
+
+function portable(v: unknown, depth: number): boolean {
+  if (typeof v === 'string') return !LONE_SURROGATE.test(v);
+  if (v === null || typeof v !== 'object') return true;
+  if (depth > MAX_DEPTH) return false;
+  const entries = Array.isArray(v) ? v : Object.entries(v as Record<string, unknown>).flat();
+  return entries.every((x) => portable(x, depth + 1));
 }
 
 /** Whether a pid is alive on this host (EPERM means alive but not ours). */

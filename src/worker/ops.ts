@@ -26,6 +26,10 @@ export interface Reserved {
   job: DecodedJob | undefined;
   /** Why it did not decode. */
   invalid?: NormalizedError;
+  /** Whether the payload is a strict JSON object (then embedded verbatim in records). */
+  jsonObject: boolean;
+  /** The pid recorded as job:ID:pid at reserve time, if one was known. */
+  pid?: number;
 }
 
 /** How a job ended, as the bookkeeping needs it. */
@@ -42,6 +46,8 @@ export interface WorkerOps {
   /** Blocking: resolves when a job may be ready or after `seconds`; polling: sleeps. Abortable. */
   wait(queues: readonly string[], seconds: number, signal: AbortSignal): Promise<void>;
   finish(r: Reserved, s: Settlement): Promise<void>;
+  /** Record the pid of the process running a job (when it was not known at reserve). */
+  recordPid(r: Reserved, pid: number): Promise<void>;
   knownQueues(): Promise<string[]>;
   close(): Promise<void>;
 }
@@ -54,8 +60,12 @@ export class RedisWorkerOps implements WorkerOps {
     private readonly keys: Keys,
     private readonly workerId: string,
     private readonly blocking: boolean,
-    private readonly failures: FailureBackend = new RedisFailureBackend(() => connection.client(), keys),
-  ) {}
+    failures?: FailureBackend,
+  ) {
+    this.failures = failures ?? new RedisFailureBackend(() => connection.client(), keys);
+  }
+
+  private readonly failures: FailureBackend;
 
   async reserve(queues: readonly string[], childPid: number | undefined): Promise<{ queue: string; raw: string; bytes?: Buffer } | null> {
     if (queues.length === 0) return null;
@@ -111,7 +121,7 @@ export class RedisWorkerOps implements WorkerOps {
     const k = this.keys;
     let record: [string, string] = ['', ''];
     if (s.kind === 'failed') {
-      const failure: Failure = { raw: r.raw, rawIsObject: r.job !== undefined, error: s.error, workerId: this.workerId, queue: r.queue, failedAt: new Date() };
+      const failure: Failure = { raw: r.raw, rawIsObject: r.jsonObject, error: s.error, workerId: this.workerId, queue: r.queue, failedAt: new Date() };
       if (this.failures instanceof RedisFailureBackend) record = failureRecordParts(failure);
       else await this.failures.save(failure);
     }
@@ -123,8 +133,12 @@ export class RedisWorkerOps implements WorkerOps {
       await this.connection.client(),
       [k.worker(this.workerId), this.inflight(r.queue), k.stat('processed'), k.stat('processed', this.workerId),
         k.stat('failed'), k.stat('failed', this.workerId), k.failed(), id ? k.status(id, r.job?.prefix ?? '') : '', id ? k.jobPid(id) : '', k.queue(r.queue)],
-      [record[0], code, unixNow(), result, STATUS_TTL, countFailed ? '1' : '0', s.kind === 'requeue' ? 'requeue' : '', record[1]],
+      [record[0], code, unixNow(), result, STATUS_TTL, countFailed ? '1' : '0', s.kind === 'requeue' ? 'requeue' : '', record[1], r.jsonObject ? '1' : '0'],
     );
+  }
+
+  async recordPid(r: Reserved, pid: number): Promise<void> {
+    if (r.job?.id) await (await this.connection.client()).set(this.keys.jobPid(r.job.id), String(pid));
   }
 
   async knownQueues(): Promise<string[]> {

@@ -15,24 +15,30 @@ import { ChildRunner } from '../child/runner';
 import { loadApp } from '../child/loader';
 import type { AppHooks, JobInfo } from '../child/types';
 import { RedisWorkerOps, type Reserved } from './ops';
+import { InProcessExecutor } from './in-process';
+import type { FailureBackend } from '../store/failures';
 import { Worker, type Executor, type JobReport } from './worker';
 import { installSignals } from './signals';
-import { findDeadWorkers, heartbeat, recoverDeadWorker, registerWorker, unregisterWorker, workerId } from '../store/workers';
+import { findDeadWorkers, heartbeat, recoverDeadWorker, registerWorker, requeueParked, unregisterWorker, workerId } from '../store/workers';
 import { procTitle, paused, processing, waitingFor } from './proctitle';
 import { VERSION } from '../cli/usage';
 
 const HEARTBEAT_SECONDS = 60;
 const STALE_SECONDS = 300;
+/** Dead workers of this host are found by pid, so looking often is cheap (SMEMBERS + HGETALL). */
+const RECOVERY_SECONDS = 15;
 
 export interface WorkerProcessOptions {
   config: WorkerConfig;
   logger: Logger;
   /** Another executor (tests, in-process mode). */
   executor?: Executor;
+  /** Where failures go (default: `resque:failed`, or the app module's `failureBackend`). */
+  failureBackend?: FailureBackend;
 }
 
-export async function runWorkerProcess({ config, logger, executor }: WorkerProcessOptions): Promise<number> {
-  const connection = new Connection(config.redis, config.database);
+export async function runWorkerProcess({ config, logger, executor, failureBackend }: WorkerProcessOptions): Promise<number> {
+  const connection = new Connection(config.redis, config.database, { maxRetriesPerRequest: 1 });
   const keys = new Keys(config.namespace);
   const id = workerId(config.queues);
   const app = config.app ? await loadApp(config.app) : {};
@@ -44,12 +50,12 @@ export async function runWorkerProcess({ config, logger, executor }: WorkerProce
   await registerWorker(redis, keys, id);
   logger.notice(`*** Starting worker ${id}`);
 
-  const runner = executor ?? new ChildRunner({
+  const runner = executor ?? (config.inProcess ? new InProcessExecutor({ jobsDir: config.jobsDir, app }) : new ChildRunner({
     jobsDir: config.jobsDir, app: config.app, jobsPerChild: config.jobsPerChild, killGraceMs: config.killGrace * 1000,
     timeoutSec: config.timeout, hardMemoryMb: config.hardChildMemory, maxMemoryMb: config.maxChildMemory,
     onSample: (s) => { redis.hset(keys.workerUsage(id), 'pid', s.pid, 'rss_mb', s.rssMb.toFixed(1), 'cpu', s.cpu.toFixed(1), 'at', Math.floor(s.at / 1000)).catch(() => undefined); },
-  });
-  const ops = new RedisWorkerOps(connection, keys, id, config.blocking);
+  }));
+  const ops = new RedisWorkerOps(connection, keys, id, config.blocking, failureBackend ?? app.failureBackend);
   const worker = new Worker({
     id, queues: config.queues, interval: config.interval, once: config.once, ops, executor: runner, redisTimeout: config.redisTimeout,
     shutdownTimeout: config.shutdownTimeout, requeueOnShutdown: config.requeueOrphans,
@@ -74,15 +80,18 @@ export async function runWorkerProcess({ config, logger, executor }: WorkerProce
 
   const timers = [
     setInterval(() => { heartbeat(redis, keys, id).catch(() => undefined); }, HEARTBEAT_SECONDS * 1000),
-    setInterval(() => { recover(connection, keys, id, config, logger).catch(() => undefined); }, STALE_SECONDS * 1000),
+    setInterval(() => { recover(connection, keys, id, config, logger).catch(() => undefined); }, RECOVERY_SECONDS * 1000),
   ];
   for (const t of timers) t.unref();
-  const onReconnect = (): void => { heartbeat(redis, keys, id).catch(() => undefined); };
+  const onReconnect = (): void => {
+    heartbeat(redis, keys, id).catch(() => undefined);
+    recover(connection, keys, id, config, logger).catch(() => undefined);
+  };
   redis.on('ready', onReconnect);
 
   let code = 0;
   try {
-    if (!executor && runner instanceof ChildRunner) await runner.warm();
+    if (runner instanceof ChildRunner) await runner.warm();
     await worker.run();
   } catch (e) {
     logger.error(`Worker stopped on an error: ${(e as Error).message}`);
@@ -96,7 +105,7 @@ export async function runWorkerProcess({ config, logger, executor }: WorkerProce
     await runner.close().catch(() => undefined);
     await ops.close();
     // Bounded: after a Redis outage these may never answer; recovery by the next worker covers us.
-    await withTimeout(unregisterWorker(redis, keys, id), 5000).catch((e: Error) => logger.error(`Could not unregister ${id}: ${e.message}`));
+    await withTimeout(requeueParked(redis, keys, id).then(() => unregisterWorker(redis, keys, id)), 5000).catch((e: Error) => logger.error(`Could not unregister ${id}: ${e.message}`));
     await withTimeout(connection.close(), 2000).catch(() => redis.disconnect());
     logger.notice(`*** Worker ${id} stopped`);
   }

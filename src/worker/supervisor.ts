@@ -53,7 +53,8 @@ export function runSupervisor(opts: SupervisorOptions): Promise<number> {
         const abnormal = code !== 0 || signal !== null;
         if (!stopping && abnormal) {
           logger.notice(`*** A child worker died: ${child.pid ?? '?'} (${signal ?? `exit code ${code}`})`);
-          setTimeout(spawnOne, Date.now() - started < 1000 ? 1000 : 0).unref();
+          // Not unref'd: with every worker dead this timer is what keeps the supervisor alive.
+          setTimeout(spawnOne, Date.now() - started < 1000 ? 1000 : 0);
           return;
         }
         if (children.size === 0 && (stopping || !abnormal)) finish();

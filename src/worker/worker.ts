@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { decodePayload } from '../payload';
 import { InvalidPayloadError, normalizeError, type NormalizedError } from '../errors';
 import { hasWildcard, resolveQueues } from './queue-order';
+import { isJsonObject } from '../store/workers';
 import { sleep, type Reserved, type Settlement, type WorkerOps } from './ops';
 
 /** How an executor reports a job. */
@@ -175,15 +176,16 @@ export class Worker extends EventEmitter<WorkerEvents> {
   /** A reserved job, null when the queues are empty, 'error' when Redis failed (after backoff, retry). */
   private async reserveSafely(queues: readonly string[]): Promise<Reserved | null | 'error'> {
     try {
-      const got = await this.opts.ops.reserve(queues, this.opts.executor.nextPid);
+      const pid = this.opts.executor.nextPid;
+      const got = await this.opts.ops.reserve(queues, pid);
       this.redisOk();
       if (!got) return null;
-      const base = { queue: got.queue, raw: got.raw };
+      const base = { queue: got.queue, raw: got.raw, ...(pid !== undefined ? { pid } : {}) };
       try {
         if (got.bytes) assertUtf8(got.bytes, got.raw);
-        return { ...base, job: decodePayload(got.raw) };
+        return { ...base, job: decodePayload(got.raw), jsonObject: true };
       } catch (e) {
-        return { ...base, job: undefined, invalid: normalizeError(e) };
+        return { ...base, job: undefined, invalid: normalizeError(e), jsonObject: isJsonObject(got.bytes ?? got.raw) };
       }
     } catch (e) {
       this.redisFailed(e);
@@ -218,12 +220,18 @@ export class Worker extends EventEmitter<WorkerEvents> {
       const t0 = performance.now();
       try {
         await this.opts.hooks?.beforeFork?.(reserved);
-        report = { reserved, outcome: await this.opts.executor.run(reserved.queue, reserved.raw) };
+        const onStart = (pid: number): void => {
+          // The child that was warm at reserve time died since (or none was): record the real one.
+          if (pid !== reserved.pid && reserved.job?.id) this.opts.ops.recordPid(reserved, pid).catch((e: unknown) => this.safeEmit('error', asError(e)));
+        };
+        report = { reserved, outcome: await this.opts.executor.run(reserved.queue, reserved.raw, onStart) };
       } catch (e) {
         report = { reserved, outcome: { kind: 'failed', error: normalizeError(e), pid: process.pid, durationMs: performance.now() - t0 } };
       }
     }
     const settlement = this.killedForShutdown && this.opts.requeueOnShutdown ? { kind: 'requeue' as const } : toSettlement(report.outcome);
+    // A failure record embeds the payload: check (only on this rare path) that every peer can read it back.
+    if (settlement.kind === 'failed' && reserved.job) reserved.jsonObject = isJsonObject(reserved.raw);
     await this.settle(reserved, settlement);
     this.current = undefined;
     this.processed++;

@@ -1,5 +1,5 @@
 import { Script } from '../script';
-import { SET_STATUS_LUA } from './lua-status';
+import { EMBED_LUA, SET_STATUS_LUA } from './lua-lib';
 
 /**
  * Everything a finished job writes, in one atomic step (php-resque does these one by one):
@@ -23,11 +23,12 @@ import { SET_STATUS_LUA } from './lua-status';
  * ARGV[4] result JSON
  * ARGV[5] status TTL seconds
  * ARGV[6] '1' to count the failure in stat:failed (a record is always pushed when ARGV[1] ~= '')
+ * ARGV[9] '1' when the payload is a strict JSON object (JSON.parse said so), else '0'
  * ARGV[7] 'requeue' to put the job back at the head of its queue instead (nothing counted)
  */
 export const finish = new Script(
   'finish',
-  `${SET_STATUS_LUA}
+  `${SET_STATUS_LUA}${EMBED_LUA}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 if ARGV[7] == 'requeue' then
   redis.call('LMOVE', KEYS[2], KEYS[10], 'LEFT', 'LEFT')
@@ -41,9 +42,7 @@ if KEYS[9] ~= '' then redis.call('DEL', KEYS[9]) end
 redis.call('INCRBY', KEYS[3], 1)
 redis.call('INCRBY', KEYS[4], 1)
 if ARGV[1] ~= '' then
-  local payload = raw or 'null'
-  local ok, job = pcall(cjson.decode, payload)
-  if not ok or type(job) ~= 'table' then payload = cjson.encode(raw or '') end
+  local payload = embed(raw, ARGV[9] == '1')
   redis.call('RPUSH', KEYS[7], ARGV[1] .. payload .. ARGV[8])
   if ARGV[6] == '1' then
     redis.call('INCRBY', KEYS[5], 1)

@@ -1,4 +1,5 @@
 import { Script } from '../script';
+import { EMBED_LUA, SET_STATUS_LUA } from './lua-lib';
 
 /**
  * Settle one job a dead worker left in its in-flight list, atomically, so two workers
@@ -10,22 +11,42 @@ import { Script } from '../script';
  * ARGV[1] 'requeue' | 'fail'
  * ARGV[2] record head, up to and including `"payload":`
  * ARGV[3] record tail, from `,"exception":` to the closing brace
- * Returns the payload handled, or false when the list is empty.
+ * ARGV[4] namespace (with ':'), ARGV[5] now (unix seconds), ARGV[6] status TTL
+ * ARGV[7] the bytes the caller read at the head of the list (checked, so a concurrent recovery
+ *         cannot make us settle another item), ARGV[8] '1' if they are a strict JSON object
+ * Returns the payload handled, false when the list is empty, -1 when the head changed.
+ * A tracked job's status becomes FAILED (TTL) or, requeued, WAITING; its job:ID:pid goes.
  */
 export const recoverOne = new Script(
   'recover',
-  `
+  `${SET_STATUS_LUA}${EMBED_LUA}
+local head = redis.call('LINDEX', KEYS[1], 0)
+if not head then return false end
+if head ~= ARGV[7] then return -1 end
+local raw
 if ARGV[1] == 'requeue' then
-  return redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT')
+  raw = redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'LEFT')
+else
+  raw = redis.call('LPOP', KEYS[1])
 end
-local raw = redis.call('LPOP', KEYS[1])
 if not raw then return false end
-local ok, job = pcall(cjson.decode, raw)
-local payload = raw
-if not ok or type(job) ~= 'table' then payload = cjson.encode(raw) end
-redis.call('RPUSH', KEYS[3], ARGV[2] .. payload .. ARGV[3])
-redis.call('INCRBY', KEYS[4], 1)
-redis.call('INCRBY', KEYS[5], 1)
+local payload, job = embed(raw, ARGV[8] == '1')
+if ARGV[1] ~= 'requeue' then
+  redis.call('RPUSH', KEYS[3], ARGV[2] .. payload .. ARGV[3])
+  redis.call('INCRBY', KEYS[4], 1)
+  redis.call('INCRBY', KEYS[5], 1)
+end
+if job and type(job.id) == 'string' then
+  local prefix = ''
+  if type(job.prefix) == 'string' and job.prefix ~= '' then prefix = job.prefix .. '_' end
+  local skey = ARGV[4] .. 'job:' .. prefix .. job.id .. ':status'
+  if ARGV[1] == 'requeue' then
+    set_status(skey, '1', ARGV[5], 'null')
+  elseif set_status(skey, '3', ARGV[5], 'null') then
+    redis.call('EXPIRE', skey, ARGV[6])
+  end
+  redis.call('DEL', ARGV[4] .. 'job:' .. job.id .. ':pid')
+end
 return raw
 `,
 );

@@ -1,5 +1,5 @@
 import { Script } from '../script';
-import { SET_STATUS_LUA } from './lua-status';
+import { EMBED_LUA, SET_STATUS_LUA } from './lua-lib';
 
 /**
  * Reserve the next job and record it on the worker in one atomic step.
@@ -20,7 +20,7 @@ import { SET_STATUS_LUA } from './lua-status';
  */
 export const reserve = new Script(
   'reserve',
-  `${SET_STATUS_LUA}
+  `${SET_STATUS_LUA}${EMBED_LUA}
 local n = (#KEYS - 1) / 2
 local found, k
 for i = 1, n do
@@ -34,9 +34,7 @@ if not found then
   end
 end
 if not found then return false end
-local ok, job = pcall(cjson.decode, found)
-local payload = found
-if not ok or type(job) ~= 'table' then payload = cjson.encode(found); job = nil end
+local payload, job = embed(found)
 redis.call('SET', KEYS[1], '{"queue":' .. ARGV[k + 4] .. ',"run_at":' .. ARGV[1] .. ',"payload":' .. payload .. '}')
 if job and type(job.id) == 'string' then
   local prefix = ''

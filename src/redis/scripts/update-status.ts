@@ -1,5 +1,5 @@
 import { Script } from '../script';
-import { SET_STATUS_LUA } from './lua-status';
+import { SET_STATUS_LUA } from './lua-lib';
 
 /**
  * Update a job status packet, only if the key exists (php-resque: "updates only when the

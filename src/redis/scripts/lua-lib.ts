@@ -1,0 +1,34 @@
+/**
+ * Lua for a status update, shared by every script that moves a job's status: only when the
+ * key exists (the job is tracked), keeping `started`, writing php-resque 2.x's packet.
+ * Defines `set_status(key, code, now, result_json)`; returns whether the key existed.
+ */
+export const SET_STATUS_LUA = `
+local function set_status(key, code, now, result)
+  local cur = redis.call('GET', key)
+  if not cur then return false end
+  local started = string.match(cur, '"started":(%-?%d+)') or 'null'
+  redis.call('SET', key, '{"status":' .. code .. ',"updated":' .. now .. ',"started":' .. started .. ',"result":' .. result .. '}')
+  return true
+end
+`;
+
+/**
+ * Defines `embed(raw, strict)`: the payload bytes as they go into a JSON record — verbatim when
+ * they are a JSON object (never re-encoded), else as a JSON string of the bytes. `strict` is
+ * true/false when the caller (JavaScript, with a strict parser) already knows; nil makes a lenient
+ * guess (starts with `{`, no control bytes, cjson reads it), used only for the short-lived
+ * working-on record. Second result: the cjson-decoded table, when decoding was done and worked.
+ */
+export const EMBED_LUA = `
+local function embed(raw, strict)
+  raw = raw or ''
+  local ok, v = pcall(cjson.decode, raw)
+  if not ok or type(v) ~= 'table' then v = nil end
+  if strict == nil then
+    strict = v ~= nil and string.find(raw, '^%s*{') ~= nil and string.find(raw, '[%z\\1-\\8\\11\\12\\14-\\31]') == nil
+  end
+  if strict then return raw, v end
+  return cjson.encode(raw), v
+end
+`;

@@ -1,0 +1,59 @@
+/**
+ * `--in-process`: jobs run inside the worker process itself (node-resque's and Ruby's
+ * FORK_PER_JOB=false model). Fastest, no isolation: a job that crashes, exits or hangs takes
+ * the worker with it, and time/memory limits cannot be enforced (documented trade-off).
+ * Same job contract as children (the shared executeJob), same outcomes.
+ */
+import { performance } from 'node:perf_hooks';
+import { decodePayload } from '../payload';
+import { normalizeError } from '../errors';
+import { executeJob } from '../child/execute';
+import { JobLoader } from '../child/loader';
+import type { AppModule } from '../child/types';
+import type { ExecOutcome, Executor } from './worker';
+
+export class InProcessExecutor implements Executor {
+  private readonly loader: JobLoader;
+  private running = false;
+
+  constructor(private readonly opts: { jobsDir: string; app: AppModule }) {
+    this.loader = new JobLoader({ jobsDir: opts.jobsDir, jobs: opts.app.jobs ?? {} });
+  }
+
+  get currentPid(): number | undefined {
+    return this.running ? process.pid : undefined;
+  }
+
+  get nextPid(): number | undefined {
+    return process.pid;
+  }
+
+  async run(queue: string, raw: string, onStart?: (pid: number) => void): Promise<ExecOutcome> {
+    const t0 = performance.now();
+    const pid = process.pid;
+    this.running = true;
+    try {
+      const job = decodePayload(raw);
+      onStart?.(pid);
+      const r = await executeJob({ job, queue, resolve: (n) => this.loader.resolve(n), hooks: this.opts.app.hooks ?? {} });
+      const durationMs = performance.now() - t0;
+      switch (r.kind) {
+        case 'done':
+          return { kind: 'done', result: r.result, pid, durationMs };
+        case 'skipped':
+          return { kind: 'skipped', reason: r.reason, pid, durationMs };
+        case 'failed':
+          return { kind: 'failed', error: normalizeError(r.error), pid, durationMs };
+      }
+    } catch (e) {
+      return { kind: 'failed', error: normalizeError(e), pid, durationMs: performance.now() - t0 };
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** Nothing to kill: the job shares our process. */
+  kill(): void {}
+
+  async close(): Promise<void> {}
+}

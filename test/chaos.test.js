@@ -1,0 +1,65 @@
+'use strict';
+// Bounded chaos (scenario in test/helpers/chaos.js runChaos): 300 tracked jobs, `resque start
+// --count=2 --interval=0.2` (every other run with --blocking), ~20 s of SIGKILLs of job children
+// and worker processes every 300–700 ms plus one Redis SIGKILL + restart (AOF, same port/dir);
+// then the supervisor's replacement workers recover and drain. Accounting, per job: exactly one of
+//   completed (status 4) | failed (a record in NS:failed, DirtyExit or PruneDeadWorkerDirtyExit,
+//   with an error text) | still queued — and completed + failed + queued = 300, zero missing.
+// A job killed mid-run may have written its completion line and still be recorded as failed:
+// "completed" is status 4 only; such jobs are reported as failedWithLine. No job may run twice
+// (nothing is requeued without --requeue-orphans).
+// CHAOS_RUNS=5 node --test test/chaos.test.js repeats it; CHAOS_SEED fixes the first seed,
+// CHAOS_MS the chaos window (default 20000), CHAOS_BLOCKING=0|1 forces the mode,
+// CHAOS_SPARE_LAST=0 lets the chaos kill the last live worker too.
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const { startWorker } = require('./helpers/worker');
+const { runChaos } = require('./helpers/chaos');
+
+const RUNS = Math.max(1, Number(process.env.CHAOS_RUNS ?? 1));
+const FIRST_SEED = Number(process.env.CHAOS_SEED ?? (Date.now() % 2 ** 31));
+const CHAOS_MS = Number(process.env.CHAOS_MS ?? 20000);
+const JOBS = 300;
+// Never kill the last live worker (default) — CHAOS_SPARE_LAST=0 kills blindly, which currently
+// makes the supervisor exit when both workers die together (see reliability-kill.test.js).
+const SPARE = process.env.CHAOS_SPARE_LAST !== '0';
+
+for (let i = 0; i < RUNS; i++) {
+  const seed = FIRST_SEED + i;
+  const blocking = process.env.CHAOS_BLOCKING !== undefined ? process.env.CHAOS_BLOCKING === '1' : seed % 2 === 1;
+  test(`chaos run ${i + 1}/${RUNS} (seed ${seed}, ${blocking ? '--blocking' : 'polling'}): nothing lost`, { timeout: 85000 }, async (t) => {
+    const rep = await runChaos({ seed, blocking, jobs: JOBS, chaosMs: CHAOS_MS, spareLastWorker: SPARE, startWorker, log: (m) => t.diagnostic(m) });
+    const { output, ...summary } = rep;
+    t.diagnostic(`CHAOS_SEED=${seed} CHAOS_BLOCKING=${blocking ? 1 : 0}`);
+    t.diagnostic(JSON.stringify(summary));
+    const ctx = `\nreport: ${JSON.stringify(summary, null, 1)}\n--- supervisor output (tail) ---\n${output.slice(-3000)}`;
+
+    // the chaos really happened
+    assert.equal(rep.kills.redisRestarts, 1, 'Redis was restarted once');
+    assert.ok(rep.kills.runningChild + rep.kills.worker > 0, `something was killed mid-work${ctx}`);
+    assert.equal(rep.pushed, JOBS);
+
+    // every job accounted for exactly once
+    assert.deepEqual(rep.missing, [], `jobs neither completed, failed nor queued${ctx}`);
+    assert.equal(rep.completed + rep.failed + rep.queuedLeft, JOBS, `completed + failed + queued = ${JOBS}${ctx}`);
+    assert.equal(rep.queuedLeft, 0, `the queue was drained${ctx}`);
+    assert.deepEqual(rep.bothCompletedAndFailed, [], `no job both completed and failed${ctx}`);
+    assert.deepEqual(rep.failedTwice, [], `no job failed twice${ctx}`);
+    assert.deepEqual(rep.duplicateRuns, [], `no job ran twice${ctx}`);
+    assert.deepEqual(rep.completedWithoutLine, [], `status 4 only after the job ran${ctx}`);
+    assert.equal(rep.foreignFailures, 0, `every failure record is one of our jobs${ctx}`);
+    assert.deepEqual(rep.unexplainedFailures, [], `every failure says why (DirtyExit / PruneDeadWorkerDirtyExit)${ctx}`);
+    assert.equal(rep.failureRecords, rep.failed, `one record per failed job${ctx}`);
+
+    // counters agree with the records
+    assert.equal(rep.stats.failed, rep.failureRecords, `stat:failed = records${ctx}`);
+    assert.equal(rep.stats.processed, rep.completed + rep.failed, `stat:processed = completed + failed${ctx}`);
+
+    // nothing left behind
+    assert.deepEqual(rep.exit, { code: 0, signal: null }, `supervisor exits 0 on QUIT${ctx}`);
+    assert.deepEqual(rep.leftoverWorkers, [], `every worker unregistered${ctx}`);
+    assert.deepEqual(rep.leftoverInflight, [], `no in-flight list${ctx}`);
+    assert.deepEqual(rep.leftoverPids, [], `no process left${ctx}`);
+    assert.doesNotMatch(output, /Unhandled|UnhandledPromiseRejection/);
+  });
+}

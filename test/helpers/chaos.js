@@ -1,0 +1,382 @@
+'use strict';
+// Shared by the reliability / fuzz / chaos suites:
+//   * persistentRedis(): a private redis-server with AOF (appendfsync always) in a temp dir that
+//     can be stopped (SIGKILL) and started again on the SAME port with the same data;
+//   * php-resque payloads pushed as raw bytes, status packets, failure records, in-flight lists;
+//   * runChaos(): the bounded chaos scenario used by test/chaos.test.js.
+// Everything started here is stopped by an after() hook (and SIGKILLed on process exit).
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { randomBytes } = require('node:crypto');
+const { after } = require('node:test');
+const Redis = require('ioredis');
+const { startRedis, freePort } = require('./redis');
+const { waitFor } = require('./wait');
+
+const persistent = new Set();
+after(async () => {
+  for (const p of [...persistent]) await p.destroy();
+});
+
+/**
+ * A redis-server that keeps its data across restarts (AOF, fsync on every write, own dir).
+ * stop() SIGKILLs it (an outage, not a clean shutdown); start() brings it back on the same port.
+ */
+async function persistentRedis() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resque-aof-'));
+  const port = await freePort();
+  const args = ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir];
+  let srv = await startRedis({ port, args });
+  const clients = [];
+  const handle = {
+    port,
+    dir,
+    url: `redis://127.0.0.1:${port}`,
+    address: `127.0.0.1:${port}`,
+    get running() { return srv !== undefined; },
+    /** An ioredis client that reconnects across restarts (closed by destroy()). */
+    client() {
+      const c = new Redis({ port, host: '127.0.0.1', retryStrategy: () => 50, maxRetriesPerRequest: null });
+      c.on('error', () => {});
+      clients.push(c);
+      return c;
+    },
+    async stop() {
+      if (!srv) return;
+      const s = srv;
+      srv = undefined;
+      await s.stop();
+    },
+    async start() {
+      if (srv) return;
+      srv = await startRedis({ port, args });
+    },
+    async destroy() {
+      persistent.delete(handle);
+      for (const c of clients.splice(0)) c.disconnect();
+      await handle.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  persistent.add(handle);
+  return handle;
+}
+
+const hex32 = () => randomBytes(16).toString('hex');
+const nowS = () => Math.floor(Date.now() / 1000);
+
+/** A php-resque 2.x payload (class, args:[args], id, prefix, queue_time). */
+function phpPayload(cls, args = {}, id = hex32()) {
+  return `{"class":${JSON.stringify(cls)},"args":[${JSON.stringify(args)}],"id":"${id}","prefix":"","queue_time":${Date.now() / 1000}}`;
+}
+
+/** SADD queues + RPUSH the exact bytes (string or Buffer); with `trackId`, a WAITING status first. */
+async function pushRaw(r, ns, queue, raw, trackId) {
+  if (trackId) {
+    const t = nowS();
+    await r.set(`${ns}:job:${trackId}:status`, `{"status":1,"updated":${t},"started":${t},"result":null}`);
+  }
+  await r.sadd(`${ns}:queues`, queue);
+  await r.rpush(`${ns}:queue:${queue}`, raw);
+}
+
+/** Enqueue a tracked php-resque job; resolves {id, raw}. */
+async function pushJob(r, ns, cls, args = {}, { queue = 'default', track = true, id = hex32() } = {}) {
+  const raw = phpPayload(cls, args, id);
+  await pushRaw(r, ns, queue, raw, track ? id : undefined);
+  return { id, raw };
+}
+
+/** The status packet of a job (parsed), or null. */
+async function statusOf(r, ns, id) {
+  const raw = await r.get(`${ns}:job:${id}:status`);
+  return raw ? JSON.parse(raw) : null;
+}
+
+/** Wait for status `code`; the worker's output is appended to the error. */
+async function waitStatus(r, ns, id, code, { worker, timeoutMs = 15000 } = {}) {
+  try {
+    return await waitFor(async () => {
+      const p = await statusOf(r, ns, id);
+      return p && p.status === code ? p : null;
+    }, { timeoutMs, what: `job ${id} status ${code}` });
+  } catch (e) {
+    e.message += `\n(status now: ${JSON.stringify(await statusOf(r, ns, id).catch(() => '?'))})`;
+    if (worker) e.message += `\n--- worker output ---\n${worker.output}`;
+    throw e;
+  }
+}
+
+/** Every failure record, parsed. */
+async function failures(r, ns) {
+  return (await r.lrange(`${ns}:failed`, 0, -1)).map((s) => JSON.parse(s));
+}
+
+/** Keys matching a glob under the namespace (SCAN). */
+async function scan(r, pattern) {
+  const out = new Set();
+  let cursor = '0';
+  do {
+    const [next, batch] = await r.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    for (const k of batch) out.add(k);
+  } while (cursor !== '0');
+  return [...out].sort();
+}
+
+/** Every in-flight list of every worker in the namespace. */
+function inflightLists(r, ns) {
+  return scan(r, `${ns}:worker:*:inflight:*`);
+}
+
+const int = async (r, key) => Number((await r.get(key)) ?? 0);
+
+/** Pid is alive: exists and is not a zombie (a SIGKILLed process stays a zombie until reaped). */
+function alive(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Small seeded PRNG (mulberry32): same seed, same run. */
+function prng(seed) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return {
+    next,
+    int: (lo, hi) => lo + Math.floor(next() * (hi - lo + 1)),
+    pick: (arr) => arr[Math.floor(next() * arr.length)],
+    chance: (p) => next() < p,
+  };
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------------------------------------
+// The chaos scenario
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * One bounded chaos run (test/chaos.test.js asserts on the report):
+ *   1. persistent Redis; 300 tracked ChaosJob jobs (each run appends its id to a completion
+ *      file). A quarter is queued up front, the rest trickles in over the first 70 % of the chaos
+ *      window, so the workers are busy while things die (the jobs take 0–30 ms each: queued all
+ *      at once they would be done before the chaos got going);
+ *   2. `resque start --count=2 --interval=0.2` (with --blocking when `blocking`);
+ *   3. for `chaosMs`, every 300–700 ms: SIGKILL a job child (65 %: preferably one running a job,
+ *      found through NS:job:ID:pid, else any child of a worker) or a worker process (a child of
+ *      the supervisor); once, at 30–60 % of the window, SIGKILL Redis, pause 1 s, start it again;
+ *   4. stop; the supervisor's replacement workers recover the dead workers' in-flight jobs (at
+ *      their start: PruneDeadWorkerDirtyExit) and drain the queue; wait until the queue is empty,
+ *      no in-flight list is left and every registered worker is alive; QUIT the supervisor;
+ *   5. return the accounting.
+ * "Completed" means status 4: a job killed mid-run may have written its line and still be
+ * (rightly) recorded as failed — that is counted in `failedWithLine`, not as a completion.
+ */
+async function runChaos({ seed = Date.now() >>> 0, blocking = false, jobs = 300, chaosMs = 20000, spareLastWorker = true, startWorker, log = () => {} } = {}) {
+  const rnd = prng(seed);
+  const t0 = Date.now();
+  const redis = await persistentRedis();
+  const r = redis.client();
+  const ns = `chaos${process.pid}x${seed}`;
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'resque-chaos-'));
+  const file = path.join(tmp, 'completed.txt');
+  fs.writeFileSync(file, '');
+  const ids = [];
+  const raws = new Map();
+  for (let i = 0; i < jobs; i++) {
+    const id = hex32();
+    ids.push(id);
+    raws.set(id, phpPayload('ChaosJob', { file, n: i }, id));
+  }
+  let pushed = 0;
+  const push = async (n) => {
+    const pipe = r.pipeline();
+    const t = nowS();
+    pipe.sadd(`${ns}:queues`, 'default');
+    for (const id of ids.slice(pushed, pushed + n)) {
+      pipe.set(`${ns}:job:${id}:status`, `{"status":1,"updated":${t},"started":${t},"result":null}`);
+      pipe.rpush(`${ns}:queue:default`, raws.get(id));
+    }
+    pushed += Math.min(n, jobs - pushed);
+    const res = await pipe.exec();
+    for (const [err] of res) if (err) throw err;
+  };
+  let sup;
+  try {
+    // 1 + 2. the first jobs, the supervisor
+    await push(Math.floor(jobs / 4));
+    const args = ['--count=2', '--interval=0.2'];
+    if (blocking) args.push('--blocking');
+    sup = startWorker({ srv: redis, ns, queue: 'default', args });
+    await waitFor(async () => (await r.scard(`${ns}:workers`)) >= 2, { timeoutMs: 15000, what: '2 workers registered' })
+      .catch((e) => { e.message += `\n${sup.output}`; throw e; });
+
+    // 3. chaos
+    const kills = { runningChild: 0, idleChild: 0, worker: 0, spared: 0, redisRestarts: 0 };
+    const chaosStart = Date.now();
+    const chaosEnd = chaosStart + chaosMs;
+    const restartAt = chaosStart + rnd.int(Math.floor(chaosMs * 0.3), Math.floor(chaosMs * 0.6));
+    const trickleEnd = chaosStart + chaosMs * 0.7;
+    let restarted = false;
+    while (Date.now() < chaosEnd) {
+      await sleep(rnd.int(300, 700));
+      if (pushed < jobs) {
+        const due = Math.ceil(jobs / 4 + (jobs * 3 / 4) * Math.min(1, (Date.now() - chaosStart) / (trickleEnd - chaosStart)));
+        if (due > pushed) {
+          await push(due - pushed);
+          await sleep(rnd.int(0, 250)); // let pollers pick the new jobs up: kills then hit running jobs
+        }
+      }
+      if (!restarted && Date.now() >= restartAt) {
+        restarted = true;
+        log(`[chaos] SIGKILL redis at +${Date.now() - t0} ms`);
+        await redis.stop();
+        await sleep(1000);
+        await redis.start();
+        kills.redisRestarts++;
+        log(`[chaos] redis back at +${Date.now() - t0} ms`);
+        continue;
+      }
+      const workers = childPidsOf(sup.pid);
+      if (workers.length === 0) continue;
+      const children = new Set(workers.flatMap((w) => childPidsOf(w)));
+      if (rnd.chance(0.65)) {
+        const running = (await r.mget(...(await scan(r, `${ns}:job:*:pid`)).concat(`${ns}:none`)))
+          .filter(Boolean).map(Number).filter((p) => children.has(p));
+        if (running.length > 0) {
+          if (killPid(rnd.pick(running))) kills.runningChild++;
+          continue;
+        }
+        if (children.size > 0) {
+          if (killPid(rnd.pick([...children]))) kills.idleChild++;
+          continue;
+        }
+      }
+      // With spareLastWorker, a worker is only killed while another one is alive: when every
+      // worker is dead at once the supervisor exits silently (its restart timer is unref'd —
+      // see the "both workers SIGKILLed at once" test in reliability-kill.test.js).
+      if (spareLastWorker && workers.filter(alive).length < 2) { kills.spared++; continue; }
+      if (killPid(rnd.pick(workers))) kills.worker++;
+    }
+    if (pushed < jobs) await push(jobs - pushed);
+    log(`[chaos] stopped at +${Date.now() - t0} ms: ${JSON.stringify(kills)}`);
+
+    // 4. let the (restarted) workers recover and drain
+    const settledAt = Date.now();
+    await waitFor(async () => {
+      if ((await r.llen(`${ns}:queue:default`)) > 0) return null;
+      if ((await inflightLists(r, ns)).length > 0) return null;
+      // exactly the supervisor's two live workers are registered: every dead one was recovered
+      const members = await r.smembers(`${ns}:workers`);
+      const live = childPidsOf(sup.pid).filter(alive);
+      if (members.length !== 2 || live.length !== 2) return null;
+      for (const m of members) if (!live.includes(Number(m.split(':')[1]))) return null;
+      return true;
+    }, { timeoutMs: 40000, intervalMs: 200, what: 'queue drained, no in-flight list, dead workers recovered' })
+      .catch(async (e) => {
+        e.message += `\nqueued=${await r.llen(`${ns}:queue:default`)} inflight=${(await inflightLists(r, ns)).join(',')}` +
+          ` workers=${(await r.smembers(`${ns}:workers`)).join(',')}\n--- supervisor output (tail) ---\n${sup.output.slice(-4000)}`;
+        throw e;
+      });
+    const drainMs = Date.now() - settledAt;
+    const workerPids = childPidsOf(sup.pid);
+    const allPids = [sup.pid, ...workerPids, ...workerPids.flatMap((w) => childPidsOf(w))];
+    sup.signal('SIGQUIT');
+    const exit = await sup.waitExit({ timeoutMs: 15000 });
+    await waitFor(() => allPids.every((p) => !alive(p)), { timeoutMs: 5000, what: 'every process gone' }).catch(() => {});
+
+    // 5. accounting
+    const lines = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    const runs = new Map();
+    for (const l of lines) runs.set(l, (runs.get(l) ?? 0) + 1);
+    const statuses = await r.mget(ids.map((id) => `${ns}:job:${id}:status`));
+    const failedRecords = (await r.lrange(`${ns}:failed`, 0, -1)).map((x) => JSON.parse(x));
+    const failedById = new Map();
+    for (const rec of failedRecords) {
+      const id = rec.payload && rec.payload.id;
+      failedById.set(id, [...(failedById.get(id) ?? []), rec]);
+    }
+    const queued = new Set((await r.lrange(`${ns}:queue:default`, 0, -1)).map((x) => JSON.parse(x).id));
+    const perJob = ids.map((id, i) => {
+      const st = statuses[i] ? JSON.parse(statuses[i]).status : null;
+      return { id, status: st, completed: st === 4, failed: failedById.get(id) ?? [], queued: queued.has(id), runs: runs.get(id) ?? 0 };
+    });
+    return {
+      seed,
+      blocking,
+      jobs,
+      pushed,
+      kills,
+      drainMs,
+      exit,
+      wallMs: Date.now() - t0,
+      completed: perJob.filter((j) => j.completed).length,
+      failed: perJob.filter((j) => !j.completed && j.failed.length > 0).length,
+      queuedLeft: perJob.filter((j) => !j.completed && j.failed.length === 0 && j.queued).length,
+      missing: perJob.filter((j) => !j.completed && j.failed.length === 0 && !j.queued)
+        .map((j) => `${j.id} status=${j.status} runs=${j.runs}`),
+      bothCompletedAndFailed: perJob.filter((j) => j.completed && j.failed.length > 0).map((j) => j.id),
+      failedTwice: perJob.filter((j) => j.failed.length > 1).map((j) => j.id),
+      failedWithLine: perJob.filter((j) => !j.completed && j.failed.length > 0 && j.runs > 0).length,
+      failedStatus: countBy(perJob.filter((j) => !j.completed && j.failed.length > 0).map((j) => String(j.status))),
+      duplicateRuns: perJob.filter((j) => j.runs > 1).map((j) => `${j.id}×${j.runs}`),
+      completedWithoutLine: perJob.filter((j) => j.completed && j.runs === 0).map((j) => j.id),
+      failureRecords: failedRecords.length,
+      foreignFailures: failedRecords.filter((rec) => !rec.payload || !raws.has(rec.payload.id)).length,
+      unexplainedFailures: failedRecords
+        .filter((rec) => !/^(DirtyExitError|PruneDeadWorkerDirtyExit)$/.test(rec.exception) || typeof rec.error !== 'string' || rec.error === '')
+        .map((rec) => `${rec.exception}: ${rec.error}`),
+      failureKinds: countBy(failedRecords.map((rec) => rec.exception)),
+      statusCounts: countBy(perJob.map((j) => String(j.status))),
+      stats: { processed: await int(r, `${ns}:stat:processed`), failed: await int(r, `${ns}:stat:failed`) },
+      leftoverWorkers: await r.smembers(`${ns}:workers`),
+      leftoverInflight: await inflightLists(r, ns),
+      leftoverPids: allPids.filter(alive),
+      output: sup.output,
+    };
+  } finally {
+    if (sup) await sup.stop({ graceMs: 1000 });
+    await redis.destroy();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+function countBy(list) {
+  const out = {};
+  for (const x of list) out[x] = (out[x] ?? 0) + 1;
+  return out;
+}
+
+/** Direct children of `pid` (from /proc/PID/task/PID/children). */
+function childPidsOf(pid) {
+  try {
+    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function killPid(pid) {
+  try {
+    process.kill(pid, 'SIGKILL');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+module.exports = {
+  persistentRedis, phpPayload, pushRaw, pushJob, statusOf, waitStatus, failures, scan, inflightLists, int,
+  alive, prng, sleep, hex32, nowS, childPidsOf, killPid, runChaos,
+};
