@@ -78,29 +78,47 @@ function strictObject(buf) {
   }
 }
 
-function strictArray(buf) {
-  try {
-    return Array.isArray(JSON.parse(buf.toString('utf8')));
-  } catch {
-    return false;
+/** Nesting depth of a parsed JSON value (containers only: {} = 1, {"a":[1]} = 2). */
+function depthOf(v) {
+  let max = 0;
+  const stack = [[v, 1]];
+  while (stack.length) {
+    const [x, d] = stack.pop();
+    if (x === null || typeof x !== 'object') continue;
+    if (d > max) max = d;
+    for (const c of Array.isArray(x) ? x : Object.values(x)) stack.push([c, d + 1]);
   }
+  return max;
 }
+
+const LONE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+function hasLoneSurrogate(v) {
+  const stack = [v];
+  while (stack.length) {
+    const x = stack.pop();
+    if (typeof x === 'string') { if (LONE.test(x)) return true; continue; }
+    if (x === null || typeof x !== 'object') continue;
+    for (const [k, c] of Object.entries(x)) { if (LONE.test(k)) return true; stack.push(c); }
+  }
+  return false;
+}
+
+/** PHP json_decode's default depth; the record adds one level around its payload. */
+const PHP_DEPTH = 512;
 
 /**
  * How a failure record should hold these payload bytes:
- *   'embedded' — a strict JSON object (within cjson's limits: nesting ≤ 1000, no lone surrogate
- *                escapes; beyond them the record keeps it as a string, which stays readable);
+ *   'embedded' — a strict JSON object that every peer can read back inside the record: UTF-8,
+ *                no unpaired surrogate escapes (PHP refuses them), record nesting ≤ 512 (PHP's
+ *                json_decode default), i.e. payload nesting ≤ 511;
  *   'string'   — anything else: a JSON string of the exact bytes, so the record stays valid JSON;
  *   'either'   — not UTF-8: no JSON form can be valid, the bytes only have to survive.
  */
-async function expectedForm(r, buf) {
+async function expectedForm(_r, buf) {
   if (!isUtf8(buf)) return 'either';
-  // A top-level array is embedded today although finish.ts says non-objects become strings;
-  // lossless and valid JSON either way, so tolerated here and pinned by its own test below.
-  if (strictArray(buf)) return 'either';
   if (!strictObject(buf)) return 'string';
-  const cjsonOk = (await r.eval(`local ok, v = pcall(cjson.decode, ARGV[1]) return (ok and type(v) == 'table') and 1 or 0`, 0, buf)) === 1;
-  return cjsonOk ? 'embedded' : 'string';
+  const v = JSON.parse(buf.toString('utf8'));
+  return depthOf(v) + 1 <= PHP_DEPTH && !hasLoneSurrogate(v) ? 'embedded' : 'string';
 }
 
 /** Build the bad and good items. Each item: {bytes: Buffer, kind, good?, check?}. */
@@ -476,4 +494,27 @@ test('a tracked job whose args hold a time string ("12:05") is RUNNING (status 2
   const working = await waitFor(async () => r.get(`${ns}:worker:${w.id}`), { what: 'working on it' });
   assert.equal(typeof JSON.parse(working).payload, 'object', `worker:WID payload is the job object: ${working}`);
   assert.equal(JSON.parse(await r.get(`${ns}:job:${id}:status`)).status, 2, 'status RUNNING while it runs');
+});
+
+test('depth boundary: a payload nested 511 deep is embedded, 512 deep is kept as a string (the record must stay ≤ 512 for PHP json_decode)', async (t) => {
+  const srv = await redis();
+  const r = srv.client();
+  t.after(() => r.disconnect());
+  const ns = uniqueNamespace('fzd');
+  // {"class":…,"args":[ …nested arrays… ]}: object (1) + args array (2) + n-2 more arrays = depth n
+  const at = (n) => `{"class":"NoSuchDepth${n}","args":${deep(n - 1, '0')}}`;
+  const payloads = [at(510), at(511), at(512), at(513)];
+  for (const p of payloads) assert.equal(depthOf(JSON.parse(p)), Number(/Depth(\d+)/.exec(p)[1]));
+  await r.sadd(`${ns}:queues`, 'default');
+  for (const p of payloads) await r.rpush(`${ns}:queue:default`, p);
+  const w = startWorker({ srv, ns, args: ['--once'] });
+  t.after(() => w.stop({ graceMs: 2000 }));
+  assert.deepEqual(await w.waitExit({ timeoutMs: 20000 }), { code: 0, signal: null });
+  const forms = (await r.lrange(`${ns}:failed`, 0, -1)).map((rec) => {
+    const parsed = JSON.parse(rec);
+    const n = typeof parsed.payload === 'string' ? /Depth(\d+)/.exec(parsed.payload)[1] : parsed.payload.class.slice(11);
+    return `${n}:${typeof parsed.payload === 'string' ? 'string' : 'embedded'}, record depth ${depthOf(parsed) <= PHP_DEPTH ? '≤' : '>'} 512`;
+  });
+  assert.deepEqual(forms, ['510:embedded, record depth ≤ 512', '511:embedded, record depth ≤ 512', '512:string, record depth ≤ 512', '513:string, record depth ≤ 512'],
+    'a record PHP json_decode (depth 512) can read: payloads deeper than 511 are kept as strings');
 });

@@ -244,3 +244,30 @@ test('--count=2: both workers SIGKILLed at once — the supervisor stays up and 
   const job = await pushJob(r, ns, 'Noop', {});
   await waitStatus(r, ns, job.id, 4, { worker: sup });
 });
+
+test('QUIT to the supervisor while a worker restart is pending: no new worker is started, the supervisor exits after the running job', async (t) => {
+  const { srv, ns, r } = await setup(t);
+  const sup = startWorker({ srv, ns, args: ['--count=2'] });
+  t.after(() => sup.stop({ graceMs: 1000 }));
+  await waitFor(async () => (await r.scard(`${ns}:workers`)) === 2, { what: '2 workers', timeoutMs: 15000 });
+  const job = await pushJob(r, ns, 'Slow', { ms: 3000 });
+  await waitStatus(r, ns, job.id, 2, { worker: sup });
+  let busyPid;
+  for (const id of await r.smembers(`${ns}:workers`)) if (await r.exists(`${ns}:worker:${id}`)) busyPid = Number(id.split(':')[1]);
+  assert.ok(busyPid, 'found the worker running the job');
+  // kill the idle worker; kill its replacement as soon as it appears (it dies young, so the
+  // supervisor schedules the next restart 1 s later) — then QUIT while that restart is pending
+  const idle = childPids(sup.pid).filter((p) => p !== busyPid);
+  assert.equal(idle.length, 1);
+  process.kill(idle[0], 'SIGKILL');
+  const young = await waitFor(() => childPids(sup.pid).find((p) => p !== busyPid && p !== idle[0]), { what: 'replacement worker', timeoutMs: 5000, intervalMs: 5 });
+  process.kill(young, 'SIGKILL');
+  await waitFor(() => !childPids(sup.pid).includes(young), { what: 'young replacement reaped', intervalMs: 5 });
+  sup.signal('SIGQUIT');
+  const exit = await sup.waitExit({ timeoutMs: 10000 })
+    .catch(async (e) => { e.message += `\nworkers now: ${childPids(sup.pid)} registered: ${await r.smembers(`${ns}:workers`)}`; throw e; });
+  assert.deepEqual(exit, { code: 0, signal: null });
+  assert.equal((await statusOf(r, ns, job.id)).status, 4, 'the running job finished (QUIT is graceful)');
+  const left = (await r.smembers(`${ns}:workers`)).filter((id) => pidAlive(Number(id.split(':')[1])));
+  assert.deepEqual(left, [], 'no live worker registered after the supervisor exited');
+});

@@ -71,6 +71,35 @@ for (const blocking of [false, true]) {
   });
 }
 
+test('a job that FAILS while Redis is down: one failure record, counted once, status 3', async (t) => {
+  const redis = await persistentRedis();
+  t.after(() => redis.destroy());
+  const r = redis.client();
+  const ns = uniqueNamespace('ro');
+  const file = path.join(tempDir(), 'runs.txt');
+  const w = startWorker({ srv: redis, ns, args: ['--interval=0.2'] });
+  t.after(() => w.stop({ graceMs: 3000 }));
+  await waitRegistered(r, ns, w.id, { worker: w });
+  const job = await pushJob(r, ns, 'SlowThrows', { ms: 1000, file, message: 'late failure' });
+  await waitStatus(r, ns, job.id, 2, { worker: w });
+  await redis.stop();
+  await sleep(2000); // the job fails ~1 s into the outage
+  await redis.start();
+  await waitStatus(r, ns, job.id, 3, { worker: w, timeoutMs: 20000 });
+  const recs = await failures(r, ns);
+  assert.equal(recs.length, 1, `exactly one failure record: ${JSON.stringify(recs)}`);
+  assert.equal(recs[0].exception, 'Error');
+  assert.equal(recs[0].error, 'late failure');
+  assert.equal(recs[0].payload.id, job.id);
+  assert.equal(fs.readFileSync(file, 'utf8'), `${job.id}\n`, 'ran once');
+  assert.equal(await int(r, `${ns}:stat:failed`), 1);
+  assert.equal(await int(r, `${ns}:stat:processed`), 1);
+  assert.deepEqual(await inflightLists(r, ns), []);
+  const next = await pushJob(r, ns, 'SlowWrite', { ms: 10, file });
+  await waitStatus(r, ns, next.id, 4, { worker: w });
+  assert.equal((await failures(r, ns)).length, 1, 'still one record');
+});
+
 for (const blocking of [false, true]) {
   const mode = blocking ? '--blocking' : 'polling';
   test(`${mode}: --redis-timeout=2 with Redis gone for good: exit non-zero within ~10 s, no unhandled rejection`, async (t) => {

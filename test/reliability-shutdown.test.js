@@ -100,7 +100,8 @@ test('--graceful-term --shutdown-timeout=1 --requeue-orphans: the killed job is 
   assert.ok(queueBuf[1].equals(Buffer.from(behind.raw)));
   assert.equal((await failures(r, ns)).length, 0, 'no failure record');
   assert.equal(await int(r, `${ns}:stat:failed`), 0, 'nothing counted as failed');
-  assert.notEqual((await statusOf(r, ns, first.id)).status, 3, 'not marked failed');
+  const st = await statusOf(r, ns, first.id);
+  assert.equal(st.status, 1, `back to WAITING like a requeued orphan (recover.ts), not left RUNNING: ${JSON.stringify(st)}`);
   assert.deepEqual(await inflightLists(r, ns), []);
   assert.equal(await r.exists(`${ns}:job:${first.id}:pid`), 0);
   assert.equal(await r.scard(`${ns}:workers`), 0);

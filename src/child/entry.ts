@@ -97,7 +97,8 @@ async function runOne(msg: RunMessage, loader: JobLoader, app: AppModule): Promi
   const resolve = async (n: string): Promise<JobClass> => {
     const cls = await loader.resolve(n);
     const timeout = (cls as { timeout?: unknown }).timeout;
-    await send({ type: 'meta', seq: msg.seq, timeout: typeof timeout === 'number' && timeout > 0 ? timeout : null });
+    // Only a class with its own limit costs an extra message; the worker's default needs none.
+    if (typeof timeout === 'number' && timeout > 0) await send({ type: 'meta', seq: msg.seq, timeout });
     return cls;
   };
   const result = await executeJob({ job, queue: msg.queue, resolve, hooks: app.hooks ?? {} });

@@ -10,7 +10,8 @@ import type Redis from 'ioredis';
 import type { Connection } from '../redis/connection';
 import type { Keys } from '../redis/keys';
 import { reserve } from '../redis/scripts/reserve';
-import { finish } from '../redis/scripts/finish';
+import { finish, finishReserve } from '../redis/scripts/finish';
+import { createHash } from 'node:crypto';
 import { phpJsonEncode, phpString } from '../json';
 import { phpDateC, unixNow } from '../time';
 import { STATUS_COMPLETE, STATUS_FAILED, STATUS_TTL } from '../store/status';
@@ -18,10 +19,18 @@ import { failureRecordParts, RedisFailureBackend, type Failure, type FailureBack
 import type { DecodedJob } from '../payload';
 import type { NormalizedError } from '../errors';
 
+/** A job just taken: `bytes` are the exact payload bytes (maybe not UTF-8), `raw` their UTF-8 reading. */
+export interface Taken {
+  queue: string;
+  raw: string;
+  bytes?: Buffer;
+}
+
 /** A job taken from a queue: its bytes, and its decoded form when it decoded. */
 export interface Reserved {
   queue: string;
   raw: string;
+  bytes?: Buffer;
   /** The decoded job, or undefined when the payload is not a valid job. */
   job: DecodedJob | undefined;
   /** Why it did not decode. */
@@ -41,8 +50,9 @@ export type Settlement =
   | { kind: 'requeue' };
 
 export interface WorkerOps {
-  /** `bytes` are the exact payload bytes (they may not be UTF-8); `raw` their UTF-8 reading. */
-  reserve(queues: readonly string[], childPid: number | undefined): Promise<{ queue: string; raw: string; bytes?: Buffer } | null>;
+  reserve(queues: readonly string[], childPid: number | undefined): Promise<Taken | null>;
+  /** finish(r, s), then reserve the next job, in one round trip. */
+  finishAndReserve(r: Reserved, s: Settlement, queues: readonly string[], childPid: number | undefined): Promise<Taken | null>;
   /** Blocking: resolves when a job may be ready or after `seconds`; polling: sleeps. Abortable. */
   wait(queues: readonly string[], seconds: number, signal: AbortSignal): Promise<void>;
   finish(r: Reserved, s: Settlement): Promise<void>;
@@ -67,13 +77,32 @@ export class RedisWorkerOps implements WorkerOps {
 
   private readonly failures: FailureBackend;
 
-  async reserve(queues: readonly string[], childPid: number | undefined): Promise<{ queue: string; raw: string; bytes?: Buffer } | null> {
+  async reserve(queues: readonly string[], childPid: number | undefined): Promise<Taken | null> {
     if (queues.length === 0) return null;
+    const [keys, args] = this.reserveParams(queues, childPid);
+    return this.taken(queues, await reserve.runBuffer(await this.connection.client(), keys, args));
+  }
+
+  /** Settle `r` and reserve the next job in one round trip (the hot path). */
+  async finishAndReserve(r: Reserved, s: Settlement, queues: readonly string[], childPid: number | undefined): Promise<Taken | null> {
+    if (queues.length === 0) {
+      await this.finish(r, s);
+      return null;
+    }
+    const [fk, fa] = await this.finishParams(r, s);
+    const [rk, ra] = this.reserveParams(queues, childPid);
+    const reply = (await finishReserve.runBuffer(await this.connection.client(), [...fk, ...rk], [...fa, ...ra])) as [unknown, unknown];
+    return this.taken(queues, reply[1]);
+  }
+
+  private reserveParams(queues: readonly string[], childPid: number | undefined): [string[], Array<string | number>] {
     const k = this.keys;
     const keys = [k.worker(this.workerId)];
     for (const q of queues) keys.push(k.queue(q), this.inflight(q));
-    const args = [phpString(phpDateC()), k.ns, childPid === undefined ? '' : String(childPid), unixNow(), ...queues.map(phpString)];
-    const reply = await reserve.runBuffer(await this.connection.client(), keys, args);
+    return [keys, [phpString(phpDateC()), k.ns, childPid === undefined ? '' : String(childPid), unixNow(), ...queues.map(phpString)]];
+  }
+
+  private taken(queues: readonly string[], reply: unknown): Taken | null {
     if (!Array.isArray(reply)) return null;
     const [index, bytes] = reply as [number, Buffer];
     return { queue: queues[index - 1] as string, raw: bytes.toString('utf8'), bytes };
@@ -118,6 +147,11 @@ export class RedisWorkerOps implements WorkerOps {
   }
 
   async finish(r: Reserved, s: Settlement): Promise<void> {
+    const [keys, args] = await this.finishParams(r, s);
+    await finish.runBuffer(await this.connection.client(), keys, args);
+  }
+
+  private async finishParams(r: Reserved, s: Settlement): Promise<[string[], Array<string | number | Buffer>]> {
     const k = this.keys;
     let record: [string, string] = ['', ''];
     if (s.kind === 'failed') {
@@ -129,12 +163,12 @@ export class RedisWorkerOps implements WorkerOps {
     const code = s.kind === 'failed' ? STATUS_FAILED : STATUS_COMPLETE;
     const result = s.kind === 'done' ? phpJsonEncode(s.result ?? null) : s.kind === 'skipped' ? 'false' : 'null';
     const countFailed = s.kind === 'failed' && s.countFailed !== false;
-    await finish.run(
-      await this.connection.client(),
+    const sha = createHash('sha1').update(r.bytes ?? r.raw).digest('hex');
+    return [
       [k.worker(this.workerId), this.inflight(r.queue), k.stat('processed'), k.stat('processed', this.workerId),
         k.stat('failed'), k.stat('failed', this.workerId), k.failed(), id ? k.status(id, r.job?.prefix ?? '') : '', id ? k.jobPid(id) : '', k.queue(r.queue)],
-      [record[0], code, unixNow(), result, STATUS_TTL, countFailed ? '1' : '0', s.kind === 'requeue' ? 'requeue' : '', record[1], r.jsonObject ? '1' : '0'],
-    );
+      [record[0], code, unixNow(), result, STATUS_TTL, countFailed ? '1' : '0', s.kind === 'requeue' ? 'requeue' : '', record[1], r.jsonObject ? '1' : '0', sha],
+    ];
   }
 
   async recordPid(r: Reserved, pid: number): Promise<void> {

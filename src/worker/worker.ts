@@ -14,7 +14,7 @@ import { decodePayload } from '../payload';
 import { InvalidPayloadError, normalizeError, type NormalizedError } from '../errors';
 import { hasWildcard, resolveQueues } from './queue-order';
 import { isJsonObject } from '../store/workers';
-import { sleep, type Reserved, type Settlement, type WorkerOps } from './ops';
+import { sleep, type Reserved, type Settlement, type Taken, type WorkerOps } from './ops';
 
 /** How an executor reports a job. */
 export type ExecOutcome =
@@ -77,6 +77,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private paused = false;
   private wake = new AbortController();
   private current: Reserved | undefined;
+  /** Reserved by the round trip that settled the previous job. */
+  private next: Reserved | null = null;
   private outageSince: number | undefined;
   private outageErrors = 0;
   private shutdownTimer: NodeJS.Timeout | undefined;
@@ -101,7 +103,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
         continue;
       }
       const queues = await this.queues();
-      const reserved = await this.reserveSafely(queues);
+      const reserved = this.next ?? (await this.reserveSafely(queues));
+      this.next = null;
       if (reserved === 'error') {
         await sleep(Math.min(100 * 2 ** Math.min(this.outageErrors, 5), 2000), this.wake.signal);
         this.rearm();
@@ -179,14 +182,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       const pid = this.opts.executor.nextPid;
       const got = await this.opts.ops.reserve(queues, pid);
       this.redisOk();
-      if (!got) return null;
-      const base = { queue: got.queue, raw: got.raw, ...(pid !== undefined ? { pid } : {}) };
-      try {
-        if (got.bytes) assertUtf8(got.bytes, got.raw);
-        return { ...base, job: decodePayload(got.raw), jsonObject: true };
-      } catch (e) {
-        return { ...base, job: undefined, invalid: normalizeError(e), jsonObject: isJsonObject(got.bytes ?? got.raw) };
-      }
+      return got ? toReserved(got, pid) : null;
     } catch (e) {
       this.redisFailed(e);
       return 'error';
@@ -232,7 +228,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const settlement = this.killedForShutdown && this.opts.requeueOnShutdown ? { kind: 'requeue' as const } : toSettlement(report.outcome);
     // A failure record embeds the payload: check (only on this rare path) that every peer can read it back.
     if (settlement.kind === 'failed' && reserved.job) reserved.jsonObject = isJsonObject(reserved.raw);
-    await this.settle(reserved, settlement);
+    this.next = await this.settle(reserved, settlement);
     this.current = undefined;
     this.processed++;
     this.safeEmit('settled', report);
@@ -243,12 +239,20 @@ export class Worker extends EventEmitter<WorkerEvents> {
    * writes nothing twice). After redisTimeout the worker gives up; the job stays in its in-flight
    * list and the next recovery settles it.
    */
-  private async settle(reserved: Reserved, s: Settlement): Promise<void> {
+  private async settle(reserved: Reserved, s: Settlement): Promise<Reserved | null> {
     for (;;) {
       try {
-        await this.opts.ops.finish(reserved, s);
+        // Same round trip reserves the next job, unless we are about to stop or pause. Retrying
+        // it is safe too: a job it already reserved is parked at our in-flight head and claimed again.
+        if (this.stopping || this.paused || hasWildcard(this.opts.queues)) {
+          await this.opts.ops.finish(reserved, s);
+          this.redisOk();
+          return null;
+        }
+        const pid = this.opts.executor.nextPid;
+        const got = await this.opts.ops.finishAndReserve(reserved, s, resolveQueues(this.opts.queues, []), pid);
         this.redisOk();
-        return;
+        return got ? toReserved(got, pid) : null;
       } catch (e) {
         this.redisFailed(e);
         await sleep(Math.min(100 * 2 ** Math.min(this.outageErrors, 5), 2000));
@@ -262,6 +266,17 @@ export class Worker extends EventEmitter<WorkerEvents> {
     } catch {
       /* a throwing listener must not break the loop */
     }
+  }
+}
+
+/** A taken job, decoded (or marked invalid, its bytes kept). */
+function toReserved(got: Taken, pid: number | undefined): Reserved {
+  const base = { queue: got.queue, raw: got.raw, ...(got.bytes ? { bytes: got.bytes } : {}), ...(pid !== undefined ? { pid } : {}) };
+  try {
+    if (got.bytes) assertUtf8(got.bytes, got.raw);
+    return { ...base, job: decodePayload(got.raw), jsonObject: true };
+  } catch (e) {
+    return { ...base, job: undefined, invalid: normalizeError(e), jsonObject: isJsonObject(got.bytes ?? got.raw) };
   }
 }
 
