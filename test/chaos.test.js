@@ -10,7 +10,7 @@
 // (nothing is requeued without --requeue-orphans).
 // CHAOS_RUNS=5 node --test test/chaos.test.js repeats it; CHAOS_SEED fixes the first seed,
 // CHAOS_MS the chaos window (default 20000), CHAOS_BLOCKING=0|1 forces the mode,
-// CHAOS_SPARE_LAST=0 lets the chaos kill the last live worker too.
+// CHAOS_SPARE_LAST=1 spares the last live worker.
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { startWorker } = require('./helpers/worker');
@@ -20,9 +20,10 @@ const RUNS = Math.max(1, Number(process.env.CHAOS_RUNS ?? 1));
 const FIRST_SEED = Number(process.env.CHAOS_SEED ?? (Date.now() % 2 ** 31));
 const CHAOS_MS = Number(process.env.CHAOS_MS ?? 20000);
 const JOBS = 300;
-// Never kill the last live worker (default) — CHAOS_SPARE_LAST=0 kills blindly, which currently
-// makes the supervisor exit when both workers die together (see reliability-kill.test.js).
-const SPARE = process.env.CHAOS_SPARE_LAST !== '0';
+// Workers are killed blindly (both may be dead at once). CHAOS_SPARE_LAST=1 never kills the last
+// live worker (needed while the supervisor exited when all its workers died together — the
+// "both workers SIGKILLed at once" test in reliability-kill.test.js).
+const SPARE = process.env.CHAOS_SPARE_LAST === '1';
 
 for (let i = 0; i < RUNS; i++) {
   const seed = FIRST_SEED + i;

@@ -14,7 +14,7 @@ const path = require('node:path');
 const { useRedis, uniqueNamespace } = require('./helpers/redis');
 const { waitFor } = require('./helpers/wait');
 const { startWorker, waitRegistered, childPids, pidAlive, tempDir } = require('./helpers/worker');
-const { pushJob, pushRaw, phpPayload, waitStatus, failures, statusOf, inflightLists, scan, int, hex32 } = require('./helpers/chaos');
+const { pushJob, phpPayload, waitStatus, failures, statusOf, inflightLists, scan, int, hex32 } = require('./helpers/chaos');
 
 const redis = useRedis();
 
@@ -270,4 +270,35 @@ test('QUIT to the supervisor while a worker restart is pending: no new worker is
   assert.equal((await statusOf(r, ns, job.id)).status, 4, 'the running job finished (QUIT is graceful)');
   const left = (await r.smembers(`${ns}:workers`)).filter((id) => pidAlive(Number(id.split(':')[1])));
   assert.deepEqual(left, [], 'no live worker registered after the supervisor exited');
+});
+
+test('--blocking, two queues: when the worker is SIGKILLed, recovery fails the job it was running but requeues the one it had only parked', async (t) => {
+  const { srv, ns, r } = await setup(t);
+  const w = startWorker({ srv, ns, queue: 'q1,q2', args: ['--blocking', '--interval=5'] });
+  await waitRegistered(r, ns, w.id, { worker: w });
+  await waitFor(async () => (await r.client('LIST')).split('\n').filter((l) => / cmd=blmove /.test(l)).length >= 2,
+    { what: 'two BLMOVEs blocked' });
+  const a = { id: 'a'.repeat(32) };
+  a.raw = JSON.stringify({ class: 'Slow', args: [{ ms: 20000 }], id: a.id, prefix: '' });
+  const b = { id: 'b'.repeat(32) };
+  b.raw = JSON.stringify({ class: 'Noop', args: [{ b: 1 }], id: b.id, prefix: '' });
+  const t0 = Math.floor(Date.now() / 1000);
+  await r.multi()
+    .set(`${ns}:job:${a.id}:status`, `{"status":1,"updated":${t0},"started":${t0},"result":null}`)
+    .set(`${ns}:job:${b.id}:status`, `{"status":1,"updated":${t0},"started":${t0},"result":null}`)
+    .sadd(`${ns}:queues`, 'q1', 'q2').rpush(`${ns}:queue:q1`, a.raw).rpush(`${ns}:queue:q2`, b.raw).exec();
+  await waitStatus(r, ns, a.id, 2, { worker: w });
+  const parked = await r.lrange(`${ns}:worker:${w.id}:inflight:q2`, 0, -1);
+  assert.deepEqual(parked, [b.raw], 'b was moved into the in-flight list by the losing BLMOVE, never started');
+  assert.equal((await statusOf(r, ns, b.id)).status, 1, 'b never started');
+  process.kill(w.pid, 'SIGKILL');
+  await w.exited;
+
+  const w2 = startWorker({ srv, ns, queue: 'q1,q2' });
+  t.after(() => w2.stop({ graceMs: 2000 }));
+  await waitRegistered(r, ns, w2.id, { worker: w2 });
+  await waitFor(async () => (await inflightLists(r, ns)).every((k) => k.includes(w2.id)), { what: 'dead worker recovered' });
+  const recs = await failures(r, ns);
+  assert.deepEqual(recs.map((f) => f.payload.id), [a.id], 'only the job that was running is failed');
+  await waitStatus(r, ns, b.id, 4, { worker: w2, timeoutMs: 5000 }); // b requeued and run
 });

@@ -119,3 +119,38 @@ test('QUIT with --shutdown-timeout=1 also bounds the wait (graceful stop, same r
   assert.equal((await statusOf(r, ns, job.id)).status, 3);
   await waitFor(async () => (await r.llen(`${ns}:failed`)) === 1, { what: 'failure record' });
 });
+
+test('--blocking with two queues: a job parked by BLMOVE but not yet started is not stranded by a graceful stop', async (t) => {
+  const srv = await redis();
+  const ns = uniqueNamespace('rs');
+  const r = srv.client();
+  t.after(() => r.disconnect());
+  const w = startWorker({ srv, ns, queue: 'q1,q2', args: ['--blocking', '--interval=5'] });
+  t.after(() => w.stop({ graceMs: 2000 }));
+  await waitRegistered(r, ns, w.id, { worker: w });
+  // the worker is parked in BLMOVE on both queues (one connection each): wait until both block
+  await waitFor(async () => (await r.client('LIST')).split('\n').filter((l) => / cmd=blmove /.test(l)).length >= 2,
+    { what: 'two BLMOVEs blocked' });
+  // one job in each queue, atomically: both blocked connections move one into their in-flight list
+  const a = { id: 'a'.repeat(32) };
+  a.raw = JSON.stringify({ class: 'Slow', args: [{ ms: 1500 }], id: a.id, prefix: '' });
+  const b = { id: 'b'.repeat(32) };
+  b.raw = JSON.stringify({ class: 'Noop', args: [{ b: 1 }], id: b.id, prefix: '' });
+  const t0 = Math.floor(Date.now() / 1000);
+  await r.multi()
+    .set(`${ns}:job:${a.id}:status`, `{"status":1,"updated":${t0},"started":${t0},"result":null}`)
+    .set(`${ns}:job:${b.id}:status`, `{"status":1,"updated":${t0},"started":${t0},"result":null}`)
+    .sadd(`${ns}:queues`, 'q1', 'q2').rpush(`${ns}:queue:q1`, a.raw).rpush(`${ns}:queue:q2`, b.raw).exec();
+  await waitStatus(r, ns, a.id, 2, { worker: w });
+  const parked = await r.lrange(`${ns}:worker:${w.id}:inflight:q2`, 0, -1);
+  t.diagnostic(`parked in q2's in-flight list while q1's job runs: ${parked.length}`);
+  w.signal('SIGQUIT'); // graceful: finish a, then stop
+  assert.deepEqual(await w.waitExit({ timeoutMs: 10000 }), { code: 0, signal: null });
+  assert.equal((await statusOf(r, ns, a.id)).status, 4, 'the running job completed');
+  // b must be somewhere a worker will find it: run, or back in its queue — not in a dead in-flight list
+  const stranded = await inflightLists(r, ns);
+  const bStatus = (await statusOf(r, ns, b.id)).status;
+  const bQueued = (await r.lrange(`${ns}:queue:q2`, 0, -1)).includes(b.raw);
+  assert.deepEqual(stranded, [], `no in-flight list left after a graceful stop (b: status ${bStatus}, queued ${bQueued}, parked ${parked.length})`);
+  assert.ok(bStatus === 4 || bQueued, `job b completed or back in q2 (status ${bStatus}, queued ${bQueued})`);
+});

@@ -122,25 +122,41 @@ async function drainInflight(
   redis: Redis, keys: Keys, id: string, opts: { requeue: boolean; reason: string; byWorker: string }, report: OrphanReport,
 ): Promise<boolean> {
   const lists = await inflightKeys(redis, keys, id);
+  // Only the job the worker was running (the head of the in-flight list of its working-on queue)
+  // is failed; jobs a blocking race had merely parked were never started and simply go back.
+  const runningQueue = lists.length > 0 ? workingQueue(await redis.get(keys.worker(id))) : undefined;
   const head = `{"failed_at":${phpString(phpDateC())},"payload":`;
   const tail = (q: string): string =>
     `,"exception":"PruneDeadWorkerDirtyExit","error":${phpString(opts.reason)},"backtrace":[${phpString(`recovered by ${opts.byWorker}`)}],"worker":${phpString(id)},"queue":${phpString(q)}}`;
   for (const list of lists) {
     const queue = list.slice(keys.inflightPrefix(id).length);
+    let running = queue === runningQueue;
     for (;;) {
       const bytes = await redis.lindexBuffer(list, 0);
       if (bytes === null) break;
-      const mode = opts.requeue ? 'requeue' : 'fail';
+      const mode = opts.requeue || !running ? 'requeue' : 'fail';
       const reply = await recoverOne.run(
         redis, [list, keys.queue(queue), keys.failed(), keys.stat('failed'), keys.stat('processed')],
         [mode, head, tail(queue), keys.ns, unixNow(), STATUS_TTL, bytes, isJsonObject(bytes) ? '1' : '0'],
       );
       if (reply === -1) continue; // another worker settled that one first; look again
       if (typeof reply !== 'string') break;
-      (opts.requeue ? report.requeued : report.failed).push(reply);
+      (mode === 'requeue' ? report.requeued : report.failed).push(reply);
+      running = false;
     }
   }
   return lists.length > 0;
+}
+
+/** The queue named in a working-on record, if any. */
+function workingQueue(working: string | null): string | undefined {
+  if (!working) return undefined;
+  try {
+    const q = (JSON.parse(working) as { queue?: unknown }).queue;
+    return typeof q === 'string' ? q : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A PHP or Ruby worker keeps its job only in `worker:WID`: record it as Ruby's pruning does. */
@@ -166,8 +182,8 @@ async function failForeignWorkingOn(
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-/** PHP's json_decode default depth: a record nested deeper would be unreadable to PHP tools. */
-const MAX_DEPTH = 512;
+/** PHP's json_decode default depth is 512 and the record wraps the payload in one more level. */
+const MAX_DEPTH = 511;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /**

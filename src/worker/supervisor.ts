@@ -41,7 +41,9 @@ export function runSupervisor(opts: SupervisorOptions): Promise<number> {
   }
 
   return new Promise<number>((resolve) => {
+    const pending = new Set<NodeJS.Timeout>();
     const spawnOne = (): void => {
+      if (stopping) return;
       const started = Date.now();
       const child = fork(bin, [...opts.argv, '--count=1'], {
         env: { ...opts.env, RESQUE_SUPERVISED: '1' },
@@ -54,7 +56,8 @@ export function runSupervisor(opts: SupervisorOptions): Promise<number> {
         if (!stopping && abnormal) {
           logger.notice(`*** A child worker died: ${child.pid ?? '?'} (${signal ?? `exit code ${code}`})`);
           // Not unref'd: with every worker dead this timer is what keeps the supervisor alive.
-          setTimeout(spawnOne, Date.now() - started < 1000 ? 1000 : 0);
+          const t = setTimeout(() => { pending.delete(t); spawnOne(); }, Date.now() - started < 1000 ? 1000 : 0);
+          pending.add(t);
           return;
         }
         if (children.size === 0 && (stopping || !abnormal)) finish();
@@ -63,7 +66,11 @@ export function runSupervisor(opts: SupervisorOptions): Promise<number> {
     const dispose = installSignals(
       Object.fromEntries(
         FORWARDED.map((sig) => [sig, () => {
-          if (STOPPING.has(sig)) stopping = true;
+          if (STOPPING.has(sig)) {
+            stopping = true;
+            for (const t of pending) clearTimeout(t);
+            pending.clear();
+          }
           for (const c of children) c.kill(sig);
           if (stopping && children.size === 0) finish();
         }]),

@@ -175,7 +175,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  *   2. `resque start --count=2 --interval=0.2` (with --blocking when `blocking`);
  *   3. for `chaosMs`, every 300–700 ms: SIGKILL a job child (65 %: preferably one running a job,
  *      found through NS:job:ID:pid, else any child of a worker) or a worker process (a child of
- *      the supervisor); once, at 30–60 % of the window, SIGKILL Redis, pause 1 s, start it again;
+ *      the supervisor; both may die together unless `spareLastWorker`); once, at 30–60 % of the
+ *      window, SIGKILL Redis, pause 1 s, start it again;
  *   4. stop; the supervisor's replacement workers recover the dead workers' in-flight jobs (at
  *      their start: PruneDeadWorkerDirtyExit) and drain the queue; wait until the queue is empty,
  *      no in-flight list is left and every registered worker is alive; QUIT the supervisor;
@@ -183,7 +184,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * "Completed" means status 4: a job killed mid-run may have written its line and still be
  * (rightly) recorded as failed — that is counted in `failedWithLine`, not as a completion.
  */
-async function runChaos({ seed = Date.now() >>> 0, blocking = false, jobs = 300, chaosMs = 20000, spareLastWorker = true, startWorker, log = () => {} } = {}) {
+async function runChaos({ seed = Date.now() >>> 0, blocking = false, jobs = 300, chaosMs = 20000, spareLastWorker = false, startWorker, log = () => {} } = {}) {
   const rnd = prng(seed);
   const t0 = Date.now();
   const redis = await persistentRedis();
@@ -263,9 +264,8 @@ async function runChaos({ seed = Date.now() >>> 0, blocking = false, jobs = 300,
           continue;
         }
       }
-      // With spareLastWorker, a worker is only killed while another one is alive: when every
-      // worker is dead at once the supervisor exits silently (its restart timer is unref'd —
-      // see the "both workers SIGKILLed at once" test in reliability-kill.test.js).
+      // With spareLastWorker, a worker is only killed while another one is alive (the supervisor
+      // used to exit silently when every worker was dead at once: its restart timer was unref'd).
       if (spareLastWorker && workers.filter(alive).length < 2) { kills.spared++; continue; }
       if (killPid(rnd.pick(workers))) kills.worker++;
     }

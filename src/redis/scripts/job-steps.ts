@@ -37,6 +37,7 @@ local function finish_job(ko, ao)
   redis.call('DEL', K(1))
   if A(7) == 'requeue' then
     redis.call('LMOVE', K(2), K(10), 'LEFT', 'LEFT')
+    if K(8) ~= '' then set_status(K(8), '1', A(3), 'null') end
     return 2
   end
   redis.call('LPOP', K(2))
