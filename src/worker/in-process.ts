@@ -9,14 +9,21 @@ import { decodePayload } from '../payload';
 import { normalizeError } from '../errors';
 import { executeJob } from '../child/execute';
 import { JobLoader } from '../child/loader';
-import type { AppModule } from '../child/types';
+import type { AppModule, JobClass } from '../child/types';
 import type { ExecOutcome, Executor } from './worker';
 
 export class InProcessExecutor implements Executor {
   private readonly loader: JobLoader;
   private running = false;
 
-  constructor(private readonly opts: { jobsDir: string; app: AppModule }) {
+  constructor(private readonly opts: {
+    jobsDir: string;
+    app: AppModule;
+    /** Run the app's afterFork per job (true in a job process; false in the worker itself). */
+    afterFork?: boolean;
+    /** Told each job's class once it is loaded (the job process reports `static timeout`). */
+    onClass?: (cls: JobClass) => void;
+  }) {
     this.loader = new JobLoader({ jobsDir: opts.jobsDir, jobs: opts.app.jobs ?? {} });
   }
 
@@ -35,7 +42,12 @@ export class InProcessExecutor implements Executor {
     try {
       const job = decodePayload(raw);
       onStart?.(pid);
-      const r = await executeJob({ job, queue, resolve: (n) => this.loader.resolve(n), hooks: this.opts.app.hooks ?? {} });
+      const resolve = async (n: string): Promise<JobClass> => {
+        const cls = await this.loader.resolve(n);
+        this.opts.onClass?.(cls);
+        return cls;
+      };
+      const r = await executeJob({ job, queue, resolve, hooks: this.opts.app.hooks ?? {}, runAfterFork: this.opts.afterFork ?? false });
       const durationMs = performance.now() - t0;
       switch (r.kind) {
         case 'done':

@@ -3,8 +3,10 @@
  *   1. connect, settle dead workers of this host / with stale heartbeats (their in-flight jobs
  *      failed as PruneDeadWorkerDirtyExit, or requeued with --requeue-orphans);
  *   2. register (`workers`, `worker:ID:started`, heartbeat), run beforeFirstFork;
- *   3. run the loop with a ChildRunner, the signal table, a heartbeat and periodic recovery;
- *   4. on stop: close the child, unregister (per-worker stats go too), release Redis.
+ *   3. run the engine — a supervised job process running the loop (default), the loop with a
+ *      fresh process per job (strict), or the loop in-process — under the signal table, with a
+ *      heartbeat and periodic recovery;
+ *   4. on stop: close the engine, put back parked jobs, unregister (per-worker stats go too).
  * Returns the process exit code.
  */
 import { Connection } from '../redis/connection';
@@ -13,15 +15,16 @@ import type { WorkerConfig } from '../config';
 import type { Logger } from '../log';
 import { ChildRunner } from '../child/runner';
 import { loadApp } from '../child/loader';
-import type { AppHooks, JobInfo } from '../child/types';
-import { RedisWorkerOps, type Reserved } from './ops';
+import type { AppModule } from '../child/types';
+import type { UsageSample } from '../child/guard';
 import { InProcessExecutor } from './in-process';
 import type { FailureBackend } from '../store/failures';
-import { Worker, type Executor, type JobReport } from './worker';
+import type { Executor } from './worker';
 import { installSignals } from './signals';
 import { findDeadWorkers, heartbeat, recoverDeadWorker, registerWorker, requeueParked, unregisterWorker, workerId } from '../store/workers';
-import { procTitle, paused, processing, waitingFor } from './proctitle';
-import { VERSION } from '../cli/usage';
+import { paused } from './proctitle';
+import { assembleLoop, setTitle } from './assemble';
+import { ChildWorkerHost } from './child-host';
 
 const HEARTBEAT_SECONDS = 60;
 const STALE_SECONDS = 300;
@@ -42,29 +45,14 @@ export async function runWorkerProcess({ config, logger, executor, failureBacken
   const keys = new Keys(config.namespace);
   const id = workerId(config.queues);
   const app = config.app ? await loadApp(config.app) : {};
-  const hooks: AppHooks = app.hooks ?? {};
   const redis = await connection.client();
   setTitle(starting());
 
-  await recover(connection, keys, id, config, logger);
-  await registerWorker(redis, keys, id);
-  logger.notice(`*** Starting worker ${id}`);
-
-  const runner = executor ?? (config.inProcess ? new InProcessExecutor({ jobsDir: config.jobsDir, app }) : new ChildRunner({
-    jobsDir: config.jobsDir, app: config.app, jobsPerChild: config.jobsPerChild, killGraceMs: config.killGrace * 1000,
-    timeoutSec: config.timeout, hardMemoryMb: config.hardChildMemory, maxMemoryMb: config.maxChildMemory,
-    onSample: (s) => { redis.hset(keys.workerUsage(id), 'pid', s.pid, 'rss_mb', s.rssMb.toFixed(1), 'cpu', s.cpu.toFixed(1), 'at', Math.floor(s.at / 1000)).catch(() => undefined); },
-  }));
-  const ops = new RedisWorkerOps(connection, keys, id, config.blocking, failureBackend ?? app.failureBackend);
-  const worker = new Worker({
-    id, queues: config.queues, interval: config.interval, once: config.once, ops, executor: runner, redisTimeout: config.redisTimeout,
-    shutdownTimeout: config.shutdownTimeout, requeueOnShutdown: config.requeueOrphans,
-    hooks: {
-      beforeFirstFork: () => hooks.beforeFirstFork?.({ id, queues: config.queues, pid: process.pid }),
-      beforeFork: (r) => hooks.beforeFork?.(jobInfo(r)),
-    },
-  });
-  wireLogging(worker, logger, config);
+  const usage = (u: UsageSample): void => {
+    redis.hset(keys.workerUsage(id), 'pid', u.pid, 'rss_mb', u.rssMb.toFixed(1), 'cpu', u.cpu.toFixed(1), 'at', Math.floor(u.at / 1000)).catch(() => undefined);
+  };
+  const engine = makeEngine({ config, id, connection, keys, app, logger, usage, ...(executor ? { executor } : {}), ...(failureBackend ? { failureBackend } : {}) });
+  const worker = engine.loop;
 
   const disposeSignals = installSignals({
     SIGQUIT: () => { logger.notice('QUIT received; shutting down after the current job'); worker.stop('graceful'); },
@@ -77,6 +65,11 @@ export async function runWorkerProcess({ config, logger, executor, failureBacken
   // A worker supervised over IPC stops when its supervisor goes away.
   const onDisconnect = (): void => worker.stop('graceful');
   process.on('disconnect', onDisconnect);
+
+  // Signals are handled before we announce ourselves: a QUIT right after start is a clean stop.
+  await recover(connection, keys, id, config, logger);
+  await registerWorker(redis, keys, id);
+  logger.notice(`*** Starting worker ${id}`);
 
   const timers = [
     setInterval(() => { heartbeat(redis, keys, id).catch(() => undefined); }, HEARTBEAT_SECONDS * 1000),
@@ -91,7 +84,7 @@ export async function runWorkerProcess({ config, logger, executor, failureBacken
 
   let code = 0;
   try {
-    if (runner instanceof ChildRunner) await runner.warm();
+    await engine.start();
     await worker.run();
   } catch (e) {
     logger.error(`Worker stopped on an error: ${(e as Error).message}`);
@@ -102,8 +95,7 @@ export async function runWorkerProcess({ config, logger, executor, failureBacken
     disposeSignals();
     process.removeListener('disconnect', onDisconnect);
     setTitle('Shutting down');
-    await runner.close().catch(() => undefined);
-    await ops.close();
+    await engine.close();
     // Bounded: after a Redis outage these may never answer; recovery by the next worker covers us.
     await withTimeout(requeueParked(redis, keys, id).then(() => unregisterWorker(redis, keys, id)), 5000).catch((e: Error) => logger.error(`Could not unregister ${id}: ${e.message}`));
     await withTimeout(connection.close(), 2000).catch(() => redis.disconnect());
@@ -119,16 +111,66 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   });
 }
 
-function starting(): string {
-  return 'Starting';
+/** What the signal table drives: the loop itself, or the host of a job process running it. */
+interface Loop {
+  run(): Promise<void>;
+  stop(mode: 'graceful' | 'immediate'): void;
+  pause(): void;
+  resume(): void;
+  killCurrent(): void;
 }
 
-function setTitle(status: string): void {
-  try {
-    process.title = procTitle(VERSION, status);
-  } catch {
-    /* not all platforms allow it */
+interface Engine {
+  loop: Loop;
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface EngineParts {
+  config: WorkerConfig;
+  id: string;
+  connection: Connection;
+  keys: Keys;
+  app: AppModule;
+  logger: Logger;
+  usage: (u: UsageSample) => void;
+  executor?: Executor;
+  failureBackend?: FailureBackend;
+}
+
+/**
+ * The three ways to run jobs: the default (a job process runs the loop, we supervise it),
+ * strict `--jobs-per-child=1` (we run the loop, each job in a fresh process), `--in-process`.
+ */
+function makeEngine(p: EngineParts): Engine {
+  const { config } = p;
+  const hooks = p.app.hooks ?? {};
+  if (!p.executor && !config.inProcess && config.jobsPerChild > 1) {
+    const { ops } = assembleLoop({ ...p, executor: new InProcessExecutor({ jobsDir: config.jobsDir, app: p.app }), firstFork: false });
+    const host = new ChildWorkerHost({ config, workerId: p.id, connection: p.connection, keys: p.keys, ops, logger: p.logger, hooks, onSample: p.usage });
+    return {
+      loop: host,
+      start: async () => { await hooks.beforeFirstFork?.({ id: p.id, queues: config.queues, pid: process.pid }); },
+      close: () => ops.close(),
+    };
   }
+  const executor = p.executor ?? (config.inProcess ? new InProcessExecutor({ jobsDir: config.jobsDir, app: p.app }) : new ChildRunner({
+    jobsDir: config.jobsDir, app: config.app, jobsPerChild: config.jobsPerChild, killGraceMs: config.killGrace * 1000,
+    timeoutSec: config.timeout, hardMemoryMb: config.hardChildMemory, maxMemoryMb: config.maxChildMemory, onSample: p.usage,
+  }));
+  const { worker, ops } = assembleLoop({ ...p, executor, firstFork: true });
+  return {
+    loop: worker,
+    start: async () => { if (executor instanceof ChildRunner) await executor.warm(); },
+    close: async () => {
+      await executor.close().catch(() => undefined);
+      await ops.close();
+    },
+  };
+}
+
+function starting(): string {
+  return 'Starting';
 }
 
 async function recover(connection: Connection, keys: Keys, self: string, config: WorkerConfig, logger: Logger): Promise<void> {
@@ -137,29 +179,4 @@ async function recover(connection: Connection, keys: Keys, self: string, config:
     const report = await recoverDeadWorker(redis, keys, dead.id, { requeue: config.requeueOrphans, reason: dead.why, byWorker: self });
     logger.notice(`Pruned dead worker ${dead.id}: ${report.failed.length} job(s) failed, ${report.requeued.length} requeued`);
   }
-}
-
-function jobInfo(r: Reserved): JobInfo {
-  const j = r.job;
-  return {
-    className: j?.className ?? '', queue: r.queue, id: j?.id, args: j?.args ?? [], arg0: j?.arg0 ?? null,
-    payload: j?.fields ?? {}, raw: r.raw,
-  };
-}
-
-function wireLogging(worker: Worker, logger: Logger, config: WorkerConfig): void {
-  worker.on('job', (r) => {
-    logger.info(`Processing ${r.queue} ${r.job?.className ?? '(invalid payload)'} ${r.job?.id ?? ''}`.trim());
-    setTitle(processing(r.queue, new Date(), r.job?.className ?? '?'));
-  });
-  worker.on('idle', () => setTitle(worker.isPaused ? paused() : waitingFor(config.queues)));
-  worker.on('settled', (report: JobReport) => logJob(logger, report));
-  worker.on('error', (e) => logger.warning(`Redis/worker error: ${e.message}`));
-}
-
-function logJob(logger: Logger, { reserved, outcome }: JobReport): void {
-  const base = { id: reserved.job?.id, className: reserved.job?.className ?? '(invalid payload)', attempt: 1, pid: outcome.pid, seconds: outcome.durationMs / 1000 };
-  if (outcome.kind === 'done') logger.jobLine({ ...base, outcome: 'Done' });
-  else if (outcome.kind === 'skipped') logger.jobLine({ ...base, outcome: 'Skipped' });
-  else logger.jobLine({ ...base, outcome: 'Failed', error: `${outcome.error.name}: ${outcome.error.message}` });
 }

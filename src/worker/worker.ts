@@ -53,6 +53,8 @@ export interface WorkerOptions {
   shutdownTimeout?: number;
   /** A job killed by the shutdown timeout goes back to its queue instead of failing. */
   requeueOnShutdown?: boolean;
+  /** Stop after this many jobs (a job process's share; 0 = no limit). */
+  maxJobs?: number;
 }
 
 /** Raised when Redis stayed unreachable for longer than redisTimeout. */
@@ -77,13 +79,15 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private paused = false;
   private wake = new AbortController();
   private current: Reserved | undefined;
-  /** Reserved by the round trip that settled the previous job. */
-  private next: Reserved | null = null;
+  /** Reserved by the round trip that settled the previous job (or by a reserve a pause overtook). */
+  private next: Reserved | null | 'error' = null;
   private outageSince: number | undefined;
   private outageErrors = 0;
   private shutdownTimer: NodeJS.Timeout | undefined;
   private killedForShutdown = false;
   processed = 0;
+  /** Ended because the queues were empty in `once` mode. */
+  drained = false;
 
   constructor(private readonly opts: WorkerOptions) {
     super();
@@ -98,12 +102,16 @@ export class Worker extends EventEmitter<WorkerEvents> {
     await this.opts.hooks?.beforeFirstFork?.({ id: this.opts.id });
     while (!this.stopping) {
       if (this.paused) {
+        await this.giveBack();
         await sleep(this.opts.interval * 1000, this.wake.signal);
         this.rearm();
         continue;
       }
       const queues = await this.queues();
-      const reserved = this.next ?? (await this.reserveSafely(queues));
+      this.next ??= await this.reserveSafely(queues);
+      // A pause or stop that arrived while that reserve was in flight: the job never started.
+      if (this.paused || this.stopping) continue;
+      const reserved = this.next;
       this.next = null;
       if (reserved === 'error') {
         await sleep(Math.min(100 * 2 ** Math.min(this.outageErrors, 5), 2000), this.wake.signal);
@@ -111,7 +119,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
         continue;
       }
       if (reserved === null) {
-        if (this.opts.once) break;
+        if (this.opts.once) {
+          this.drained = true;
+          break;
+        }
         this.safeEmit('idle');
         try {
           await this.opts.ops.wait(queues, this.opts.interval, this.wake.signal);
@@ -123,8 +134,20 @@ export class Worker extends EventEmitter<WorkerEvents> {
         continue;
       }
       await this.perform(reserved);
+      if (this.opts.maxJobs && this.processed >= this.opts.maxJobs) this.stop('graceful');
     }
+    await this.giveBack();
     if (this.shutdownTimer) clearTimeout(this.shutdownTimer);
+  }
+
+  /**
+   * A job reserved but not started (the settle round trip or a reserve in flight took it just
+   * before a pause or stop) goes back to the head of its queue, status WAITING again.
+   */
+  private async giveBack(): Promise<void> {
+    const next = this.next;
+    this.next = null;
+    if (next && next !== 'error') await this.settle(next, { kind: 'requeue' });
   }
 
   /** graceful: finish the current job first (QUIT); immediate: kill it (TERM/INT). */
@@ -244,7 +267,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
       try {
         // Same round trip reserves the next job, unless we are about to stop or pause. Retrying
         // it is safe too: a job it already reserved is parked at our in-flight head and claimed again.
-        if (this.stopping || this.paused || hasWildcard(this.opts.queues)) {
+        const last = this.opts.maxJobs !== undefined && this.opts.maxJobs > 0 && this.processed + 1 >= this.opts.maxJobs;
+        if (this.stopping || this.paused || last || s.kind === 'requeue' || hasWildcard(this.opts.queues)) {
           await this.opts.ops.finish(reserved, s);
           this.redisOk();
           return null;
@@ -270,7 +294,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
 }
 
 /** A taken job, decoded (or marked invalid, its bytes kept). */
-function toReserved(got: Taken, pid: number | undefined): Reserved {
+export function toReserved(got: Taken, pid: number | undefined): Reserved {
   const base = { queue: got.queue, raw: got.raw, ...(got.bytes ? { bytes: got.bytes } : {}), ...(pid !== undefined ? { pid } : {}) };
   try {
     if (got.bytes) assertUtf8(got.bytes, got.raw);

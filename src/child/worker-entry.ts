@@ -1,0 +1,94 @@
+/**
+ * A job process that is itself a worker (the default mode): forked by the worker process, it
+ * runs the same loop with its own Redis connection — one round trip per job (finish + reserve)
+ * and no hop through the parent — under the parent's worker id, so the registry is unchanged.
+ *   1. jobs run here (in-process to this child); the parent never runs job code;
+ *   2. after `jobsPerChild` jobs, or on {type:'stop'}, it finishes the current job and exits 0;
+ *   3. it reports job start/end only when a time limit applies (the parent enforces it);
+ *   4. it stops gracefully if the parent disappears; after --redis-timeout of outage it exits 75.
+ * Control signals aimed at the process group are ignored: the worker decides.
+ */
+import { Connection } from '../redis/connection';
+import { Keys } from '../redis/keys';
+import { Logger } from '../log';
+import { loadApp } from './loader';
+import { InProcessExecutor } from '../worker/in-process';
+import { assembleLoop } from '../worker/assemble';
+import { RedisOutageError } from '../worker/worker';
+import { EXIT_RECYCLE, EXIT_REDIS_OUTAGE, WORKER_CHILD_ENV, type FromJobProcess, type JobProcessSettings, type ToJobProcess } from './worker-protocol';
+
+function send(m: FromJobProcess): void {
+  if (process.connected) process.send?.(m, undefined, undefined, () => undefined);
+}
+
+async function main(): Promise<number> {
+  const { config, workerId } = JSON.parse(process.env[WORKER_CHILD_ENV] ?? '{}') as JobProcessSettings;
+  // Listen first: a pause or stop sent while we are still loading must not be lost.
+  const early: ToJobProcess[] = [];
+  let control: (m: ToJobProcess) => void = (m) => early.push(m);
+  process.on('message', (m: ToJobProcess) => control(m));
+  send({ type: 'ready' });
+  // Our worker died: stop at once. Its recovery settles the job we hold (finishing it here
+  // instead would race that recovery).
+  process.on('disconnect', () => process.exit(1));
+  for (const sig of ['SIGQUIT', 'SIGINT', 'SIGUSR1', 'SIGUSR2', 'SIGCONT', 'SIGHUP'] as const) process.on(sig, () => undefined);
+  const logger = new Logger({ level: config.logLevel, format: config.logFormat });
+  const app = config.app ? await loadApp(config.app) : {};
+  const connection = new Connection(config.redis, config.database, { maxRetriesPerRequest: 1 });
+  let timed = false;
+  const executor = new InProcessExecutor({
+    jobsDir: config.jobsDir, app, afterFork: true,
+    onClass: (cls) => {
+      const own = (cls as { timeout?: unknown }).timeout;
+      const timeout = typeof own === 'number' && own > 0 ? own : config.timeout;
+      if (timeout > 0) {
+        timed = true;
+        send({ type: 'job-start', timeout });
+      }
+    },
+  });
+  const { worker, ops } = assembleLoop({ config, id: workerId, connection, keys: new Keys(config.namespace), app, executor, logger, firstFork: false, maxJobs: config.jobsPerChild });
+  let recycled = false;
+  const recycle = (): void => {
+    recycled = true;
+    worker.stop('graceful');
+  };
+  let busy: boolean | undefined;
+  worker.on('job', (r) => {
+    if (busy !== true) send({ type: 'state', busy: true, queue: r.queue, className: r.job?.className ?? '?' });
+    busy = true;
+  });
+  worker.on('idle', () => {
+    if (busy !== false) send({ type: 'state', busy: false });
+    busy = false;
+  });
+  worker.on('settled', () => {
+    if (timed) send({ type: 'job-end' });
+    timed = false;
+    // Grown past the soft limit: finish here and let a fresh process take over (cheap check).
+    if (config.maxChildMemory > 0 && process.memoryUsage.rss() / 1048576 > config.maxChildMemory) recycle();
+  });
+  control = (m) => {
+    if (m.type === 'stop') worker.stop('graceful');
+    else if (m.type === 'recycle') recycle();
+    else if (m.type === 'pause') worker.pause();
+    else if (m.type === 'resume') worker.resume();
+  };
+  for (const m of early.splice(0)) control(m);
+  try {
+    await worker.run();
+    // Drained (--once) or told to stop: 0. Did its share or grew too big: the worker starts another.
+    return recycled || (worker.processed >= config.jobsPerChild && !worker.drained) ? EXIT_RECYCLE : 0;
+  } catch (e) {
+    logger.error(`Job process stopped: ${(e as Error).message}`);
+    return e instanceof RedisOutageError ? EXIT_REDIS_OUTAGE : 1;
+  } finally {
+    await ops.close();
+    connection.close().catch(() => undefined);
+  }
+}
+
+main().then((code) => process.exit(code), (e: unknown) => {
+  process.stderr.write(`resque-ts job process: ${String(e)}\n`);
+  process.exit(1);
+});

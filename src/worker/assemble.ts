@@ -1,0 +1,86 @@
+/**
+ * Builds the job loop the same way wherever it runs (the worker process for --in-process and
+ * strict mode, the job process in the default mode):
+ *   1. a Worker over RedisWorkerOps and the given executor, with the app's parent-side hooks;
+ *   2. logging: php-resque-style lines, the per-job line, process titles (throttled so a fast
+ *      loop does not pay a prctl per job).
+ */
+import type { WorkerConfig } from '../config';
+import type { Logger } from '../log';
+import type { AppModule, JobInfo } from '../child/types';
+import type { Connection } from '../redis/connection';
+import type { Keys } from '../redis/keys';
+import type { FailureBackend } from '../store/failures';
+import { RedisWorkerOps, type Reserved } from './ops';
+import { Worker, type Executor, type JobReport } from './worker';
+import { paused, procTitle, processing, waitingFor } from './proctitle';
+import { VERSION } from '../cli/usage';
+
+export interface LoopParts {
+  config: WorkerConfig;
+  id: string;
+  connection: Connection;
+  keys: Keys;
+  app: AppModule;
+  executor: Executor;
+  logger: Logger;
+  failureBackend?: FailureBackend;
+  /** Run beforeFirstFork (the worker process does; a job process does not). */
+  firstFork: boolean;
+  /** Stop after this many jobs (a job process's share). */
+  maxJobs?: number;
+}
+
+export function assembleLoop(p: LoopParts): { worker: Worker; ops: RedisWorkerOps } {
+  const hooks = p.app.hooks ?? {};
+  const ops = new RedisWorkerOps(p.connection, p.keys, p.id, p.config.blocking, p.failureBackend ?? p.app.failureBackend);
+  const worker = new Worker({
+    id: p.id, queues: p.config.queues, interval: p.config.interval, once: p.config.once, ops, executor: p.executor,
+    redisTimeout: p.config.redisTimeout, shutdownTimeout: p.config.shutdownTimeout, requeueOnShutdown: p.config.requeueOrphans,
+    ...(p.maxJobs ? { maxJobs: p.maxJobs } : {}),
+    hooks: {
+      beforeFirstFork: () => (p.firstFork ? hooks.beforeFirstFork?.({ id: p.id, queues: p.config.queues, pid: process.pid }) : undefined),
+      beforeFork: (r) => hooks.beforeFork?.(jobInfo(r)),
+    },
+  });
+  wireLogging(worker, p.logger, p.config);
+  return { worker, ops };
+}
+
+export function jobInfo(r: Reserved): JobInfo {
+  const j = r.job;
+  return {
+    className: j?.className ?? '', queue: r.queue, id: j?.id, args: j?.args ?? [], arg0: j?.arg0 ?? null,
+    payload: j?.fields ?? {}, raw: r.raw,
+  };
+}
+
+let lastTitle = 0;
+/** Set the process title (Ruby's `resque-VERSION: STATUS`); `force` bypasses the 100 ms throttle. */
+export function setTitle(status: string, force = true): void {
+  const now = Date.now();
+  if (!force && now - lastTitle < 100) return;
+  lastTitle = now;
+  try {
+    process.title = procTitle(VERSION, status);
+  } catch {
+    /* not all platforms allow it */
+  }
+}
+
+function wireLogging(worker: Worker, logger: Logger, config: WorkerConfig): void {
+  worker.on('job', (r) => {
+    if (logger.enabled('info')) logger.info(`Processing ${r.queue} ${r.job?.className ?? '(invalid payload)'} ${r.job?.id ?? ''}`.trim());
+    setTitle(processing(r.queue, new Date(), r.job?.className ?? '?'), false);
+  });
+  worker.on('idle', () => setTitle(worker.isPaused ? paused() : waitingFor(config.queues)));
+  worker.on('settled', (report: JobReport) => logJob(logger, report));
+  worker.on('error', (e) => logger.warning(`Redis/worker error: ${e.message}`));
+}
+
+function logJob(logger: Logger, { reserved, outcome }: JobReport): void {
+  const base = { id: reserved.job?.id, className: reserved.job?.className ?? '(invalid payload)', attempt: 1, pid: outcome.pid, seconds: outcome.durationMs / 1000 };
+  if (outcome.kind === 'done') logger.jobLine({ ...base, outcome: 'Done' });
+  else if (outcome.kind === 'skipped') logger.jobLine({ ...base, outcome: 'Skipped' });
+  else logger.jobLine({ ...base, outcome: 'Failed', error: `${outcome.error.name}: ${outcome.error.message}` });
+}

@@ -1,0 +1,237 @@
+/**
+ * The worker process in the default mode: it supervises one job process that runs the loop
+ * itself (src/child/worker-entry.ts) and never runs job code.
+ *   1. forks the job process under this worker's id; replaces it when it exits after its
+ *      `jobsPerChild` share (exit 0) or dies (after 1 s if it died within 1 s of starting);
+ *   2. a job process that dies holding a job (worker:ID still set) fails that job: DirtyExitError
+ *      with the exit code or signal, JobTimeoutError / JobMemoryError when we killed it for a
+ *      limit, or — shutdown timeout with --requeue-orphans — puts it back at the head of its queue;
+ *   3. enforces limits: time (TERM, then KILL after the grace) from the job start the job process
+ *      reports; memory by sampling its RSS (hard cap: KILL; soft limit: recycle after the job);
+ *   4. control: stop (graceful: the job process finishes its job; immediate: KILL), USR1 (KILL the
+ *      job process, go on), pause/resume (forwarded).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import pidusage from 'pidusage';
+import type { WorkerConfig } from '../config';
+import type { Logger } from '../log';
+import type { Connection } from '../redis/connection';
+import type { Keys } from '../redis/keys';
+import type { AppHooks } from '../child/types';
+import { JobGuard, type GuardVerdict, type UsageSample } from '../child/guard';
+import { DirtyExitError, JobMemoryError, JobTimeoutError, normalizeError } from '../errors';
+import { EXIT_RECYCLE, EXIT_REDIS_OUTAGE, WORKER_CHILD_ENV, type FromJobProcess, type JobProcessSettings, type ToJobProcess } from '../child/worker-protocol';
+import { RedisOutageError, toReserved } from './worker';
+import { sleep, type RedisWorkerOps, type Settlement } from './ops';
+import { jobInfo, setTitle } from './assemble';
+import { processing, waitingFor } from './proctitle';
+
+export interface ChildHostOptions {
+  config: WorkerConfig;
+  workerId: string;
+  connection: Connection;
+  keys: Keys;
+  ops: RedisWorkerOps;
+  logger: Logger;
+  hooks: AppHooks;
+  onSample?: (s: UsageSample) => void;
+  /** The job process main (default: dist/child/worker-entry.js). */
+  entry?: string;
+}
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export class ChildWorkerHost {
+  private child: ChildProcess | undefined;
+  private stopping: 'graceful' | 'immediate' | undefined;
+  private paused = false;
+  private guard: JobGuard | undefined;
+  private verdict: GuardVerdict | undefined;
+  private killedForShutdown = false;
+  private sampler: NodeJS.Timeout | undefined;
+  private shutdownTimer: NodeJS.Timeout | undefined;
+  private readonly entry: string;
+
+  constructor(private readonly o: ChildHostOptions) {
+    this.entry = o.entry ?? path.join(__dirname, '..', 'child', 'worker-entry.js');
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Supervise job processes until stopped (or, with --once, until one drains the queues). */
+  async run(): Promise<void> {
+    while (!this.stopping) {
+      const started = Date.now();
+      const exit = await this.runOne();
+      await this.settleOrphan(exit);
+      if (exit.code === EXIT_REDIS_OUTAGE) throw new RedisOutageError(`Redis unreachable for more than ${this.o.config.redisTimeout} s`);
+      if (this.stopping || (this.o.config.once && exit.code === 0)) break;
+      if (exit.code !== 0 && exit.code !== EXIT_RECYCLE) {
+        this.o.logger.notice(`*** Job process ${this.child?.pid ?? '?'} died (${exit.signal ?? `exit code ${exit.code}`}); starting another`);
+        if (Date.now() - started < 1000) await sleep(1000);
+      }
+    }
+    if (this.shutdownTimer) clearTimeout(this.shutdownTimer);
+  }
+
+  stop(mode: 'graceful' | 'immediate'): void {
+    if (this.stopping !== 'immediate') this.stopping = mode;
+    if (mode === 'immediate') return this.kill('SIGKILL');
+    this.send({ type: 'stop' });
+    const limit = this.o.config.shutdownTimeout;
+    if (limit > 0 && !this.shutdownTimer) {
+      this.shutdownTimer = setTimeout(() => {
+        this.killedForShutdown = true;
+        this.terminate();
+      }, limit * 1000);
+      this.shutdownTimer.unref();
+    }
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.send({ type: 'pause' });
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.send({ type: 'resume' });
+  }
+
+  /** USR1: kill the job process (its job fails as a dirty exit); a new one takes over. */
+  killCurrent(): void {
+    this.kill('SIGKILL');
+  }
+
+  private runOne(): Promise<Exit> {
+    const settings: JobProcessSettings = { config: this.o.config, workerId: this.o.workerId };
+    const child = fork(this.entry, [], {
+      env: { ...process.env, [WORKER_CHILD_ENV]: JSON.stringify(settings) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      execArgv: [],
+    });
+    this.child = child;
+    this.verdict = undefined;
+    child.on('message', (m: FromJobProcess) => this.onMessage(m));
+    this.startSampler(child);
+    return new Promise<Exit>((resolve) => {
+      child.once('error', () => undefined);
+      child.once('exit', (code, signal) => {
+        this.guard?.stop();
+        this.guard = undefined;
+        if (this.sampler) clearInterval(this.sampler);
+        resolve({ code, signal });
+      });
+    });
+  }
+
+  private onMessage(m: FromJobProcess): void {
+    const pid = this.child?.pid;
+    if (m.type === 'ready') {
+      if (this.stopping) this.send({ type: 'stop' });
+      else if (this.paused) this.send({ type: 'pause' });
+      return;
+    }
+    if (m.type === 'state') {
+      setTitle(m.busy ? processing(m.queue ?? '?', new Date(), m.className ?? '?') : waitingFor(this.o.config.queues));
+      return;
+    }
+    if (m.type === 'job-start' && pid !== undefined) {
+      this.guard?.stop();
+      this.guard = new JobGuard(pid, { timeoutSec: m.timeout, hardMemoryMb: 0, sampleMs: 0 }, () => {
+        this.verdict = this.guard?.verdict;
+        this.terminate();
+      });
+    } else if (m.type === 'job-end') {
+      this.guard?.stop();
+      this.guard = undefined;
+    }
+  }
+
+  private startSampler(child: ChildProcess): void {
+    const { hardChildMemory, maxChildMemory } = this.o.config;
+    let recycling = false;
+    this.sampler = setInterval(() => {
+      if (child.pid === undefined || child.exitCode !== null) return;
+      pidusage(child.pid).then((stat) => {
+        const s: UsageSample = { pid: child.pid as number, rssMb: stat.memory / 1048576, cpu: stat.cpu, at: Date.now() };
+        this.o.onSample?.(s);
+        if (hardChildMemory > 0 && s.rssMb > hardChildMemory && !this.verdict) {
+          this.verdict = { kind: 'memory', rssMb: s.rssMb, limitMb: hardChildMemory };
+          this.kill('SIGKILL');
+        } else if (maxChildMemory > 0 && s.rssMb > maxChildMemory && !recycling) {
+          recycling = true; // finish the current job, then a fresh process takes over
+          this.send({ type: 'recycle' });
+        }
+      }, () => undefined);
+    }, 1000);
+    this.sampler.unref();
+  }
+
+  /** TERM now, KILL after the grace period. */
+  private terminate(): void {
+    this.kill('SIGTERM');
+    const child = this.child;
+    setTimeout(() => { if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); }, this.o.config.killGrace * 1000).unref();
+  }
+
+  private kill(signal: NodeJS.Signals): void {
+    const c = this.child;
+    if (c && c.exitCode === null && c.signalCode === null) c.kill(signal);
+  }
+
+  private send(m: ToJobProcess): void {
+    const c = this.child;
+    if (c?.connected) c.send(m, undefined, undefined, () => undefined);
+  }
+
+  /** A job process that left a job behind (worker:ID still set): settle it here. */
+  private async settleOrphan(exit: Exit): Promise<void> {
+    const { connection, keys, workerId, ops, logger } = this.o;
+    // Redis is gone (that is why it exited): recovery settles the job once it is back.
+    if (exit.code === EXIT_REDIS_OUTAGE) return;
+    const deadline = Date.now() + this.o.config.redisTimeout * 1000;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const redis = await connection.client();
+        const working = await redis.get(keys.worker(workerId));
+        if (!working) return;
+        const queue = String((JSON.parse(working) as { queue?: unknown }).queue ?? '');
+        const bytes = await redis.lindexBuffer(keys.inflight(workerId, queue), 0);
+        if (!bytes) {
+          await redis.del(keys.worker(workerId));
+          return;
+        }
+        const reserved = toReserved({ queue, raw: bytes.toString('utf8'), bytes }, this.child?.pid);
+        const error = normalizeError(this.cause(exit));
+        const settlement: Settlement = this.killedForShutdown && this.o.config.requeueOrphans
+          ? { kind: 'requeue' } : { kind: 'failed', error: { ...error, backtrace: [] } };
+        if (settlement.kind === 'failed') await Promise.resolve(this.o.hooks.onFailure?.(error, jobInfo(reserved))).catch(() => undefined);
+        await ops.finish(reserved, settlement);
+        logger.jobLine({ id: reserved.job?.id, className: reserved.job?.className ?? '(invalid payload)', attempt: 1, pid: this.child?.pid, seconds: 0, outcome: 'Failed', error: `${error.name}: ${error.message}` });
+        return;
+      } catch (e) {
+        logger.warning(`Could not settle the job of a dead job process yet: ${(e as Error).message}`);
+        if (Date.now() > deadline) return; // left in the in-flight list: recovery settles it later
+        await sleep(Math.min(100 * 2 ** attempt, 2000));
+      }
+    }
+  }
+
+  private cause(exit: Exit): Error {
+    const v = this.verdict;
+    if (v?.kind === 'timeout') return new JobTimeoutError(v.seconds);
+    if (v?.kind === 'memory') return new JobMemoryError(v.rssMb, v.limitMb);
+    return new DirtyExitError(exit.code, exit.signal, exit.code === 0 && exit.signal === null ? 'the job process exited before finishing its job' : undefined);
+  }
+}
