@@ -63,7 +63,7 @@ export const DEFAULTS = {
   logLevel: 'normal',
   logFormat: 'text',
   once: false,
-  jobsPerChild: 1000,
+  jobsPerChild: 10000,
   inProcess: false,
   timeout: 0,
   killGrace: 5,

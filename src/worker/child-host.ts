@@ -120,12 +120,12 @@ export class ChildWorkerHost {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       execArgv: [],
     });
+    child.once('error', () => undefined);
     this.child = child;
     this.verdict = undefined;
     child.on('message', (m: FromJobProcess) => this.onMessage(m));
     this.startSampler(child);
     return new Promise<Exit>((resolve) => {
-      child.once('error', () => undefined);
       child.once('exit', (code, signal) => {
         this.guard?.stop();
         this.guard = undefined;
