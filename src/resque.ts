@@ -89,7 +89,7 @@ export class Resque {
       assertJobArgs(args);
       if (typeof job.class !== 'string' || job.class === '') throw new TypeError('Job class must be a non-empty string');
       const id = newJobId();
-      if (!(await this.runBefore(job.class, args, queue, id))) {
+      if (this.hooks.beforeEnqueue.length > 0 && !(await this.runBefore(job.class, args, queue, id))) {
         ids.push(false);
         continue;
       }
@@ -100,7 +100,7 @@ export class Resque {
       ids.push(id);
     }
     await pushItems(await this.redis(), this.keys, queue, items);
-    for (const p of pushed) await this.runHooks('afterEnqueue', p.job.class, p.args, queue, p.id);
+    if (this.hooks.afterEnqueue.length > 0) for (const p of pushed) await this.runHooks('afterEnqueue', p.job.class, p.args, queue, p.id);
     return ids;
   }
 

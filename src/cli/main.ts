@@ -1,13 +1,12 @@
 /**
  * The CLI: parse → options (pure, src/cli/args.ts) → call the library → exit code.
- * Only this file and bin/resque touch process-wide things (stdout, pidfile).
+ * Only this file and bin/resque touch process-wide things (stdout, pidfile). The worker and
+ * demo modules are imported on demand, so a COUNT supervisor does not load Redis code.
  */
 import * as fs from 'node:fs';
 import { parseArgs } from './args';
 import { Logger } from '../log';
-import { runWorkerProcess } from '../worker/process';
 import { runSupervisor } from '../worker/supervisor';
-import { runDemo } from './demo';
 import type { WorkerConfig } from '../config';
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Promise<number> {
@@ -21,7 +20,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       process.stderr.write(`${parsed.message}\n`);
       return parsed.exitCode;
     case 'demo':
-      return runDemo({ redis: parsed.redis, env });
+      return (require('./demo') as typeof import('./demo')).runDemo({ redis: parsed.redis, env });
     case 'start':
       return start(parsed.config, argv, env);
   }
@@ -40,7 +39,8 @@ async function start(config: WorkerConfig, argv: readonly string[], env: NodeJS.
   }
   try {
     if (config.count > 1 && !supervised) return await runSupervisor({ config, logger, argv, env });
-    return await runWorkerProcess({ config, logger });
+    // Loaded here, not at the top: a COUNT supervisor never needs Redis code (keeps it small).
+    return await (require('../worker/process') as typeof import('../worker/process')).runWorkerProcess({ config, logger });
   } catch (e) {
     logger.error((e as Error).message);
     return 1;

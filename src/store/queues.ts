@@ -9,6 +9,7 @@
 import type Redis from 'ioredis';
 import type { Keys } from '../redis/keys';
 import { transaction } from '../redis/multi';
+import { enqueue } from '../redis/scripts/enqueue';
 import { decodePayload, type DecodedJob } from '../payload';
 
 /** One job to push: its payload bytes, and its status key/packet when tracked. */
@@ -17,14 +18,20 @@ export interface QueueItem {
   status?: { key: string; packet: string };
 }
 
-/** Push items onto one queue atomically. */
+/** Lua's unpack() takes a bounded number of values: bigger batches go in several commands. */
+const PUSH_CHUNK = 4000;
+
+/** Push items onto one queue: one Lua command per chunk (status packets, SADD, RPUSH, atomically). */
 export async function pushItems(redis: Redis, keys: Keys, queue: string, items: readonly QueueItem[]): Promise<void> {
-  if (items.length === 0) return;
-  await transaction(redis, (m) => {
-    for (const item of items) if (item.status) m.set(item.status.key, item.status.packet);
-    m.sadd(keys.queues(), queue);
-    m.rpush(keys.queue(queue), ...items.map((i) => i.raw));
-  });
+  for (let i = 0; i < items.length; i += PUSH_CHUNK) {
+    const chunk = items.slice(i, i + PUSH_CHUNK);
+    const tracked = chunk.filter((it) => it.status);
+    await enqueue.run(
+      redis,
+      [keys.queues(), keys.queue(queue), ...tracked.map((it) => it.status?.key as string)],
+      [queue, chunk.length, ...chunk.map((it) => it.raw), ...tracked.map((it) => it.status?.packet as string)],
+    );
+  }
 }
 
 export async function queueSize(redis: Redis, keys: Keys, queue: string): Promise<number> {

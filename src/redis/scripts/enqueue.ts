@@ -1,0 +1,19 @@
+import { Script } from '../script';
+
+/**
+ * Push jobs onto one queue in one command (cheaper than MULTI/SADD/RPUSH/EXEC): status packets
+ * first, so a fast worker never runs a tracked job before its status exists, then SADD + RPUSH.
+ *
+ * KEYS[1] queues   KEYS[2] queue:NAME   KEYS[3..] job:[PREFIX_]ID:status of tracked jobs
+ * ARGV[1] queue name   ARGV[2] number of payloads n   ARGV[3..2+n] payloads   ARGV[3+n..] status packets (one per KEYS[3..])
+ * Returns the queue length.
+ */
+export const enqueue = new Script(
+  'enqueue',
+  `
+local n = tonumber(ARGV[2])
+for i = 3, #KEYS do redis.call('SET', KEYS[i], ARGV[n + i]) end
+redis.call('SADD', KEYS[1], ARGV[1])
+return redis.call('RPUSH', KEYS[2], unpack(ARGV, 3, 2 + n))
+`,
+);
