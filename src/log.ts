@@ -102,6 +102,7 @@ export class Logger {
 
 /** `redis://user:PASS@host` → `redis://user:***@host` (any scheme, also JSON-escaped `:\/\/`), and `password=` parameters. */
 export function redactSecrets(text: string): string {
+  if (!text.includes('@') && !/password=/i.test(text)) return text; // the per-job fast path
   return text
     .replace(/\b([a-z][a-z0-9+.-]*:(?:\\?\/){2}[^:/@\s"\\]*:)[^\s/"]*@/gi, '$1***@')
     .replace(/([?&]password=)[^&\s"]*/gi, '$1***');
