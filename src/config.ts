@@ -12,7 +12,7 @@ export interface WorkerConfig {
   readonly queues: readonly string[];
   /** Worker processes to run (COUNT). */
   readonly count: number;
-  /** Seconds between polls, or the BLPOP timeout in blocking mode (INTERVAL). */
+  /** Seconds between polls, or the blocking wait's timeout in blocking mode (INTERVAL; 0 = forever). */
   readonly interval: number;
   /** Blocking reserve (BLOCKING, on when present). */
   readonly blocking: boolean;
@@ -63,7 +63,7 @@ export const DEFAULTS = {
   logLevel: 'normal',
   logFormat: 'text',
   once: false,
-  jobsPerChild: 10000,
+  jobsPerChild: 100000,
   inProcess: false,
   timeout: 0,
   killGrace: 5,

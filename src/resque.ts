@@ -226,8 +226,9 @@ export class Resque {
   }
   static on<K extends keyof EnqueueHooks>(event: K, hook: EnqueueHooks[K]): () => void {
     const entry = [event, hook] as (typeof Resque.staticHooks)[number];
+    const current = Resque.default; // created (and given the earlier static hooks) before we add this one
     Resque.staticHooks.push(entry);
-    const offCurrent = Resque.default.on(event, hook);
+    const offCurrent = current.on(event, hook);
     return () => {
       const i = Resque.staticHooks.indexOf(entry);
       if (i >= 0) Resque.staticHooks.splice(i, 1);

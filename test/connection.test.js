@@ -274,3 +274,17 @@ test('close() ends our own connection, and is idempotent', async () => {
   await waitFor(() => own.status === 'end', { timeoutMs: 3000, what: `own client to end (status ${own.status})` });
   await resque.close();
 });
+
+test('a database given alongside an environment-resolved backend is used (REDIS_URL without a db)', () => {
+  const saved = process.env.REDIS_URL;
+  process.env.REDIS_URL = 'redis://127.0.0.1:6390';
+  try {
+    const { Connection } = require('..');
+    assert.equal(new Connection(undefined, 3).address, '127.0.0.1:6390/3');
+    process.env.REDIS_URL = 'redis://127.0.0.1:6390/5';
+    assert.equal(new Connection(undefined, 3).address, '127.0.0.1:6390/5', 'a db in the URL wins');
+  } finally {
+    if (saved === undefined) delete process.env.REDIS_URL;
+    else process.env.REDIS_URL = saved;
+  }
+});

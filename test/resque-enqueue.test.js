@@ -498,3 +498,19 @@ test('static API: hooks registered with Resque.on survive setBackend/setNamespac
     r.disconnect();
   }
 });
+
+test('static API: a hook registered after setBackend (before the first enqueue) runs once per job, not twice', async () => {
+  const srv = await redis();
+  const ns = uniqueNamespace();
+  Resque.setBackend(srv.url);
+  Resque.setNamespace(ns);
+  let calls = 0;
+  const off = Resque.on('afterEnqueue', () => { calls++; });
+  try {
+    await Resque.enqueue('q', 'Once');
+    assert.equal(calls, 1);
+  } finally {
+    off();
+    await Resque.close();
+  }
+});

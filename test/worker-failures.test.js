@@ -205,7 +205,7 @@ test('--jobs-per-child=1: every job runs in a fresh child (job:ID:pid differs)',
   assert.equal(new Set(pids).size, 3, `three different pids: ${pids}`);
 });
 
-test('default --jobs-per-child (10000): consecutive jobs share one child', async (t) => {
+test('default --jobs-per-child (100000): consecutive jobs share one child', async (t) => {
   const pids = await samplePids(t, []);
   assert.equal(new Set(pids).size, 1, `one pid: ${pids}`);
 });

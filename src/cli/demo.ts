@@ -28,7 +28,7 @@ export async function runDemo(opts: { redis?: string; env: NodeJS.ProcessEnv }):
     const jobs: Array<[string, Record<string, unknown>]> = [
       ['App\\Jobs\\SendEmail', { to: 'user@example.com', subject: '你好，世界', big_int: 9007199254740993n, nested: { a: [1, 2] } }],
       ['Noop', { n: 1 }],
-      ['Sleep', { ms: 300 }],
+      ['Sleep', { seconds: 0.3 }],
       ['Fail', { message: 'this job fails on purpose' }],
       ['NoSuchJob', {}],
     ];

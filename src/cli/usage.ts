@@ -38,8 +38,8 @@ const D = DEFAULTS;
 const FLAGS: ReadonlyArray<readonly [string, string, string, string]> = [
   ['--queue=A,B', 'queues in priority order; * = all', 'QUEUE', 'required'],
   ['--count=N', 'worker processes', 'COUNT', String(D.count)],
-  ['--interval=SECONDS', 'poll sleep / BLPOP timeout', 'INTERVAL', String(D.interval)],
-  ['--blocking', 'reserve with BLPOP', 'BLOCKING (if set)', 'off'],
+  ['--interval=SECONDS', 'poll sleep / blocking wait timeout', 'INTERVAL', String(D.interval)],
+  ['--blocking', 'block on the queues (BLMOVE) instead of polling', 'BLOCKING (if set)', 'off'],
   ['--pidfile=FILE, --pid=FILE', 'write the pid to FILE', 'PIDFILE', 'none'],
   ['--jobs=DIR', 'folder of job classes', '-', './jobs'],
   ['--app=FILE', 'module loaded first (classes, hooks)', 'APP_INCLUDE', 'none'],

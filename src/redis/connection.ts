@@ -110,6 +110,12 @@ export function resolveRedisSpec(env: NodeJS.ProcessEnv = process.env): ParsedSp
   return parseRedisSpec('127.0.0.1:6379');
 }
 
+function withDatabase(parsed: ParsedSpec, database: number | undefined): ParsedSpec {
+  if (database === undefined || parsed.options.db !== undefined) return parsed;
+  const options = { ...parsed.options, db: database };
+  return { options, address: addressOf(options) };
+}
+
 /** Options for connections we create: fail fast at first, reconnect with backoff after. */
 function clientOptions(base: RedisOptions, state: { everReady: boolean }): RedisOptions {
   return {
@@ -141,7 +147,7 @@ export class Connection {
     } else {
       const parsed =
         spec === undefined
-          ? resolveRedisSpec()
+          ? withDatabase(resolveRedisSpec(), database)
           : typeof spec === 'string'
             ? parseRedisSpec(spec, database)
             : { options: { ...spec, ...(database !== undefined ? { db: database } : {}) }, address: addressOf(spec) };

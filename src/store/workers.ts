@@ -177,7 +177,7 @@ async function failForeignWorkingOn(
   const record =
     `{"failed_at":${phpString(phpDateC())},"payload":${payload},"exception":"PruneDeadWorkerDirtyExit",` +
     `"error":${phpString(opts.reason)},"backtrace":[${phpString(`recovered by ${opts.byWorker}`)}],"worker":${phpString(deadId)},"queue":${phpString(queue)}}`;
-  await transaction(redis, (m) => m.rpush(keys.failed(), record).incrby(keys.stat('failed'), 1));
+  await transaction(redis, (m) => m.rpush(keys.failed(), record).incrby(keys.stat('failed'), 1).incrby(keys.stat('processed'), 1));
   report.failed.push(payload);
 }
 

@@ -41,6 +41,7 @@ export function assembleLoop(p: LoopParts): { worker: Worker; ops: RedisWorkerOp
     hooks: {
       beforeFirstFork: () => (p.firstFork ? hooks.beforeFirstFork?.({ id: p.id, queues: p.config.queues, pid: process.pid }) : undefined),
       beforeFork: (r) => hooks.beforeFork?.(jobInfo(r)),
+      onCrash: async (error, r) => { await Promise.resolve(hooks.onFailure?.(error, jobInfo(r))).catch(() => undefined); },
     },
   });
   wireLogging(worker, p.logger, p.config);
@@ -71,9 +72,13 @@ export function setTitle(status: string, force = true): void {
 function wireLogging(worker: Worker, logger: Logger, config: WorkerConfig): void {
   worker.on('job', (r) => {
     if (logger.enabled('info')) logger.info(`Processing ${r.queue} ${r.job?.className ?? '(invalid payload)'} ${r.job?.id ?? ''}`.trim());
+    if (logger.enabled('debug')) logger.debug(`Payload: ${r.raw.length > 500 ? `${r.raw.slice(0, 500)}… (${r.raw.length} bytes)` : r.raw}`);
     setTitle(processing(r.queue, new Date(), r.job?.className ?? '?'), false);
   });
-  worker.on('idle', () => setTitle(worker.isPaused ? paused() : waitingFor(config.queues)));
+  worker.on('idle', () => {
+    setTitle(worker.isPaused ? paused() : waitingFor(config.queues));
+    if (logger.enabled('debug')) logger.debug(`No job in ${config.queues.join(',')}; ${config.blocking ? 'blocking' : 'sleeping'} up to ${config.interval} s`);
+  });
   worker.on('settled', (report: JobReport) => logJob(logger, report));
   worker.on('error', (e) => logger.warning(`Redis/worker error: ${e.message}`));
 }

@@ -37,6 +37,8 @@ export interface Reserved {
   invalid?: NormalizedError;
   /** Whether the payload is a strict JSON object (then embedded verbatim in records). */
   jsonObject: boolean;
+  /** For an invalid payload: the id/prefix a lenient reading found (reserve may have marked it RUNNING). */
+  looseId?: { id: string; prefix: string };
   /** The pid recorded as job:ID:pid at reserve time, if one was known. */
   pid?: number;
 }
@@ -109,7 +111,8 @@ export class RedisWorkerOps implements WorkerOps {
   }
 
   async wait(queues: readonly string[], seconds: number, signal: AbortSignal): Promise<void> {
-    if (!this.blocking || queues.length === 0) return sleep(seconds * 1000, signal);
+    // Polling never spins: --interval=0 still waits 10 ms between empty passes.
+    if (!this.blocking || queues.length === 0) return sleep(Math.max(seconds * 1000, 10), signal);
     const clients = await Promise.all(queues.map((q) => this.blocker(q)));
     const unblock = (): void => { for (const c of clients) c.disconnect(true); };
     signal.addEventListener('abort', unblock, { once: true });
@@ -152,6 +155,16 @@ export class RedisWorkerOps implements WorkerOps {
   }
 
   private async finishParams(r: Reserved, s: Settlement): Promise<[string[], Array<string | number | Buffer>]> {
+    let result = 'null';
+    if (s.kind === 'done') {
+      try {
+        result = phpJsonEncode(s.result ?? null);
+      } catch (e) {
+        // A result JSON cannot hold (NaN, a cycle, a Map): the job fails, it is not retried forever.
+        const message = `perform() returned a value that cannot be stored as JSON: ${(e as Error).message}`;
+        return this.finishParams(r, { kind: 'failed', error: { name: 'UnserializableResultError', message, backtrace: [] } });
+      }
+    } else if (s.kind === 'skipped') result = 'false';
     const k = this.keys;
     let record: [string, string] = ['', ''];
     if (s.kind === 'failed') {
@@ -159,14 +172,15 @@ export class RedisWorkerOps implements WorkerOps {
       if (this.failures instanceof RedisFailureBackend) record = failureRecordParts(failure);
       else await this.failures.save(failure);
     }
-    const id = r.job?.id;
+    // An invalid payload may still carry an id whose status reserve set to RUNNING: settle that too.
+    const id = r.job?.id ?? r.looseId?.id;
+    const prefix = r.job?.prefix ?? r.looseId?.prefix ?? '';
     const code = s.kind === 'failed' ? STATUS_FAILED : STATUS_COMPLETE;
-    const result = s.kind === 'done' ? phpJsonEncode(s.result ?? null) : s.kind === 'skipped' ? 'false' : 'null';
     const countFailed = s.kind === 'failed' && s.countFailed !== false;
     const sha = createHash('sha1').update(r.bytes ?? r.raw).digest('hex');
     return [
       [k.worker(this.workerId), this.inflight(r.queue), k.stat('processed'), k.stat('processed', this.workerId),
-        k.stat('failed'), k.stat('failed', this.workerId), k.failed(), id ? k.status(id, r.job?.prefix ?? '') : '', id ? k.jobPid(id) : '', k.queue(r.queue)],
+        k.stat('failed'), k.stat('failed', this.workerId), k.failed(), id ? k.status(id, prefix) : '', id ? k.jobPid(id) : '', k.queue(r.queue)],
       [record[0], code, unixNow(), result, STATUS_TTL, countFailed ? '1' : '0', s.kind === 'requeue' ? 'requeue' : '', record[1], r.jsonObject ? '1' : '0', sha],
     ];
   }

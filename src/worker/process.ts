@@ -21,7 +21,7 @@ import { InProcessExecutor } from './in-process';
 import type { FailureBackend } from '../store/failures';
 import type { Executor } from './worker';
 import { installSignals } from './signals';
-import { findDeadWorkers, heartbeat, recoverDeadWorker, registerWorker, requeueParked, unregisterWorker, workerId } from '../store/workers';
+import { findDeadWorkers, heartbeat, inflightKeys, recoverDeadWorker, registerWorker, requeueParked, unregisterWorker, workerId } from '../store/workers';
 import { paused } from './proctitle';
 import { assembleLoop, setTitle } from './assemble';
 import { ChildWorkerHost } from './child-host';
@@ -67,6 +67,7 @@ export async function runWorkerProcess({ config, logger, executor, failureBacken
   process.on('disconnect', onDisconnect);
 
   // Signals are handled before we announce ourselves: a QUIT right after start is a clean stop.
+  await recoverOwnLeftovers(connection, keys, id, config, logger);
   await recover(connection, keys, id, config, logger);
   await registerWorker(redis, keys, id);
   logger.notice(`*** Starting worker ${id}`);
@@ -171,6 +172,18 @@ function makeEngine(p: EngineParts): Engine {
 
 function starting(): string {
   return 'Starting';
+}
+
+/**
+ * A previous process with our very id (same host, pid and queues: PID 1 in a container that kept
+ * its name) died holding a job: settle it like any dead worker's, instead of claiming it again.
+ */
+async function recoverOwnLeftovers(connection: Connection, keys: Keys, id: string, config: WorkerConfig, logger: Logger): Promise<void> {
+  const redis = await connection.client();
+  if ((await redis.exists(keys.worker(id))) === 0 && (await inflightKeys(redis, keys, id)).length === 0) return;
+  const reason = `Worker ${id} restarted while processing a job`;
+  const report = await recoverDeadWorker(redis, keys, id, { requeue: config.requeueOrphans, reason, byWorker: id });
+  logger.notice(`Settled the leftovers of a previous ${id}: ${report.failed.length} job(s) failed, ${report.requeued.length} requeued`);
 }
 
 async function recover(connection: Connection, keys: Keys, self: string, config: WorkerConfig, logger: Logger): Promise<void> {

@@ -37,6 +37,8 @@ export interface Executor {
 export interface ParentHooks {
   beforeFirstFork?(worker: { id: string }): unknown;
   beforeFork?(job: Reserved): unknown;
+  /** A job's process died (dirty exit, timeout, memory): the failure is detected here, not in the job. */
+  onCrash?(error: NormalizedError, job: Reserved): unknown;
 }
 
 export interface WorkerOptions {
@@ -223,7 +225,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.outageSince ??= Date.now();
     this.outageErrors++;
     const limit = this.opts.redisTimeout ?? 300;
-    if (Date.now() - this.outageSince > limit * 1000) {
+    if (limit > 0 && Date.now() - this.outageSince > limit * 1000) {
       throw new RedisOutageError(`Redis unreachable for more than ${limit} s (last error: ${asError(e).message})`);
     }
   }
@@ -244,6 +246,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
           if (pid !== reserved.pid && reserved.job?.id) this.opts.ops.recordPid(reserved, pid).catch((e: unknown) => this.safeEmit('error', asError(e)));
         };
         report = { reserved, outcome: await this.opts.executor.run(reserved.queue, reserved.raw, onStart) };
+        if (report.outcome.kind === 'crashed') await this.opts.hooks?.onCrash?.(report.outcome.error, reserved);
       } catch (e) {
         report = { reserved, outcome: { kind: 'failed', error: normalizeError(e), pid: process.pid, durationMs: performance.now() - t0 } };
       }
@@ -300,7 +303,19 @@ export function toReserved(got: Taken, pid: number | undefined): Reserved {
     if (got.bytes) assertUtf8(got.bytes, got.raw);
     return { ...base, job: decodePayload(got.raw), jsonObject: true };
   } catch (e) {
-    return { ...base, job: undefined, invalid: normalizeError(e), jsonObject: isJsonObject(got.bytes ?? got.raw) };
+    const looseId = looseIdOf(got.raw);
+    return { ...base, job: undefined, invalid: normalizeError(e), jsonObject: isJsonObject(got.bytes ?? got.raw), ...(looseId ? { looseId } : {}) };
+  }
+}
+
+/** The id and prefix of an invalid payload, read the way the reserve script read them. */
+function looseIdOf(raw: string): { id: string; prefix: string } | undefined {
+  try {
+    const v = JSON.parse(raw) as { id?: unknown; prefix?: unknown };
+    if (v === null || typeof v !== 'object' || typeof v.id !== 'string') return undefined;
+    return { id: v.id, prefix: typeof v.prefix === 'string' ? v.prefix : '' };
+  } catch {
+    return undefined;
   }
 }
 

@@ -272,9 +272,23 @@ async function runChaos({ seed = Date.now() >>> 0, blocking = false, jobs = 300,
     if (pushed < jobs) await push(jobs - pushed);
     log(`[chaos] stopped at +${Date.now() - t0} ms: ${JSON.stringify(kills)}`);
 
-    // 4. let the (restarted) workers recover and drain
+    // 4. let the (restarted) workers recover and drain. A SIGKILL sent on the last tick may not
+    // have landed yet: give it a moment, and require the end state on two polls in a row.
+    await sleep(500);
     const settledAt = Date.now();
+    let stableSince = 0;
     await waitFor(async () => {
+      const ok = await drained();
+      if (!ok) { stableSince = 0; return null; }
+      stableSince ||= Date.now();
+      return Date.now() - stableSince >= 400;
+    }, { timeoutMs: 40000, intervalMs: 200, what: 'queue drained, no in-flight list, dead workers recovered' })
+      .catch(async (e) => {
+        e.message += `\nqueued=${await r.llen(`${ns}:queue:default`)} inflight=${(await inflightLists(r, ns)).join(',')}` +
+          ` workers=${(await r.smembers(`${ns}:workers`)).join(',')}\n--- supervisor output (tail) ---\n${sup.output.slice(-4000)}`;
+        throw e;
+      });
+    async function drained() {
       if ((await r.llen(`${ns}:queue:default`)) > 0) return null;
       if ((await inflightLists(r, ns)).length > 0) return null;
       // exactly the supervisor's two live workers are registered: every dead one was recovered
@@ -283,12 +297,7 @@ async function runChaos({ seed = Date.now() >>> 0, blocking = false, jobs = 300,
       if (members.length !== 2 || live.length !== 2) return null;
       for (const m of members) if (!live.includes(Number(m.split(':')[1]))) return null;
       return true;
-    }, { timeoutMs: 40000, intervalMs: 200, what: 'queue drained, no in-flight list, dead workers recovered' })
-      .catch(async (e) => {
-        e.message += `\nqueued=${await r.llen(`${ns}:queue:default`)} inflight=${(await inflightLists(r, ns)).join(',')}` +
-          ` workers=${(await r.smembers(`${ns}:workers`)).join(',')}\n--- supervisor output (tail) ---\n${sup.output.slice(-4000)}`;
-        throw e;
-      });
+    }
     const drainMs = Date.now() - settledAt;
     const workerPids = childPidsOf(sup.pid);
     const allPids = [sup.pid, ...workerPids, ...workerPids.flatMap((w) => childPidsOf(w))];

@@ -12,7 +12,8 @@
  *         +5 stat:failed  +6 stat:failed:WID  +7 failed  +8 job:[PREFIX_]ID:status or ''
  *         +9 job:ID:pid or ''  +10 queue:Q
  *   ARGV: +1 record head up to `"payload":` ('' = no failure)  +2 final status (3|4)  +3 now
- *         +4 result JSON  +5 status TTL  +6 '1' = count in stat:failed  +7 'requeue' = put it
+ *         +4 result JSON  +5 status TTL  +6 '1' = a failure: count it in stat:failed (also when
+ *         another backend took the record)  +7 'requeue' = put it
  *         back at the head of its queue instead  +8 record tail  +9 '1' = payload is a strict
  *         JSON object (embed verbatim)  +10 SHA-1 of the payload bytes
  *   Returns 1 (finished), 2 (requeued), 0 (not ours any more: nothing done).
@@ -43,12 +44,10 @@ local function finish_job(ko, ao)
   redis.call('LPOP', K(2))
   redis.call('INCRBY', K(3), 1)
   redis.call('INCRBY', K(4), 1)
-  if A(1) ~= '' then
-    redis.call('RPUSH', K(7), A(1) .. embed(head, A(9) == '1') .. A(8))
-    if A(6) == '1' then
-      redis.call('INCRBY', K(5), 1)
-      redis.call('INCRBY', K(6), 1)
-    end
+  if A(1) ~= '' then redis.call('RPUSH', K(7), A(1) .. embed(head, A(9) == '1') .. A(8)) end
+  if A(6) == '1' then
+    redis.call('INCRBY', K(5), 1)
+    redis.call('INCRBY', K(6), 1)
   end
   if K(8) ~= '' and set_status(K(8), A(2), A(3), A(4)) then redis.call('EXPIRE', K(8), A(5)) end
   return 1
