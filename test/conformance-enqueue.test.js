@@ -6,31 +6,10 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { Resque } = require('../dist');
 const { useRedis, uniqueNamespace } = require('./helpers/redis');
-const { loadFixture } = require('./helpers/fixtures');
+const { loadFixture, richArgs: rich } = require('./helpers/fixtures');
 
 const redis = useRedis();
 
-/** $RICH (fixtures/README.md). `assoc` mimics enqueue.php --assoc: nested {} became a PHP array []. */
-function rich({ assoc = false } = {}) {
-  return {
-    to: 'user@example.com',
-    subject: '你好，世界',
-    body: 'Ünïcødé ✓ "quoted" back\\slash / slash <tag> &amp;',
-    emoji: '😀',
-    amount: 12.5,
-    ratio: 0.1,
-    whole_float: 1.0,
-    exp: 1.5e-7,
-    big_int: 9007199254740993n,
-    neg: -3,
-    nested: { a: { b: [1, 2, { c: null }] } },
-    empty_list: [],
-    empty_map: assoc ? [] : {},
-    nothing: null,
-    yes: true,
-    no: false,
-  };
-}
 
 /** Dump every key of a namespace (SCAN, never KEYS) in the fixture shape, renamed to `resque:`. */
 async function dump(r, ns) {

@@ -4,29 +4,8 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { decodePayload, encodePayload, InvalidPayloadError, ResqueError, parseJson } = require('../dist');
-const { loadFixture, fixtureKey } = require('./helpers/fixtures');
+const { loadFixture, fixtureKey, richArgs: rich } = require('./helpers/fixtures');
 
-function rich(overrides = {}) {
-  return {
-    to: 'user@example.com',
-    subject: '你好，世界',
-    body: 'Ünïcødé ✓ "quoted" back\\slash / slash <tag> &amp;',
-    emoji: '😀',
-    amount: 12.5,
-    ratio: 0.1,
-    whole_float: 1,
-    exp: 1.5e-7,
-    big_int: 9007199254740993n,
-    neg: -3,
-    nested: { a: { b: [1, 2, { c: null }] } },
-    empty_list: [],
-    empty_map: {},
-    nothing: null,
-    yes: true,
-    no: false,
-    ...overrides,
-  };
-}
 
 function items(fixtureName, key) {
   const entry = fixtureKey(loadFixture(fixtureName), key);

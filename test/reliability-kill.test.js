@@ -11,20 +11,14 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { useRedis, uniqueNamespace } = require('./helpers/redis');
+const { useRedis } = require('./helpers/redis');
 const { waitFor } = require('./helpers/wait');
-const { startWorker, waitRegistered, childPids, pidAlive, tempDir } = require('./helpers/worker');
+const { startWorker, waitRegistered, childPids, pidAlive, tempDir, testSetup } = require('./helpers/worker');
 const { pushJob, phpPayload, waitStatus, failures, statusOf, inflightLists, scan, int, hex32 } = require('./helpers/chaos');
 
 const redis = useRedis();
 
-async function setup(t, name = 'rk') {
-  const srv = await redis();
-  const ns = uniqueNamespace(name);
-  const r = srv.client();
-  t.after(() => r.disconnect());
-  return { srv, ns, r };
-}
+const setup = (t, name = 'rk') => testSetup(t, redis, name);
 
 async function running(srv, ns, r, args = []) {
   const w = startWorker({ srv, ns, args });

@@ -8,19 +8,13 @@ const { randomBytes } = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const { Resque, parseJson } = require('../dist');
-const { useRedis, uniqueNamespace } = require('./helpers/redis');
+const { useRedis } = require('./helpers/redis');
 const { waitFor } = require('./helpers/wait');
-const { startWorker, waitRegistered, pidAlive, ps, tempDir, HOST, JOBS, DATE_C } = require('./helpers/worker');
+const { startWorker, waitRegistered, pidAlive, ps, tempDir, HOST, JOBS, DATE_C, testSetup } = require('./helpers/worker');
 
 const redis = useRedis();
 
-async function setup(t, name = 'wb') {
-  const srv = await redis();
-  const ns = uniqueNamespace(name);
-  const r = srv.client();
-  t.after(() => r.disconnect());
-  return { srv, ns, r, k: (key) => `${ns}:${key}` };
-}
+const setup = (t, name = 'wb') => testSetup(t, redis, name);
 
 const hex32 = () => randomBytes(16).toString('hex');
 const nowS = () => Math.floor(Date.now() / 1000);

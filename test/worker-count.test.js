@@ -7,19 +7,13 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { useRedis, uniqueNamespace } = require('./helpers/redis');
+const { useRedis } = require('./helpers/redis');
 const { waitFor } = require('./helpers/wait');
-const { startWorker, spawnResque, pidAlive, childPids, tempDir, HOST, JOBS } = require('./helpers/worker');
+const { startWorker, spawnResque, pidAlive, childPids, tempDir, HOST, JOBS, testSetup } = require('./helpers/worker');
 
 const redis = useRedis();
 
-async function setup(t, name = 'wc') {
-  const srv = await redis();
-  const ns = uniqueNamespace(name);
-  const r = srv.client();
-  t.after(() => r.disconnect());
-  return { srv, ns, r, k: (key) => `${ns}:${key}` };
-}
+const setup = (t, name = 'wc') => testSetup(t, redis, name);
 
 const pidOf = (wid) => Number(wid.split(':')[1]);
 

@@ -7,22 +7,16 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { randomBytes } = require('node:crypto');
 const { Resque } = require('../dist');
-const { useRedis, uniqueNamespace } = require('./helpers/redis');
+const { useRedis } = require('./helpers/redis');
 const { waitFor } = require('./helpers/wait');
 const { loadFixture } = require('./helpers/fixtures');
-const { startWorker, waitRegistered, pidAlive, rawField, DATE_C } = require('./helpers/worker');
+const { startWorker, waitRegistered, pidAlive, rawField, DATE_C, testSetup } = require('./helpers/worker');
 
 const redis = useRedis();
 const PHP_FAILURE = loadFixture('php-worker-failure');
 const PHP_DONT_PERFORM = loadFixture('php-worker-dont-perform');
 
-async function setup(t, name = 'wf') {
-  const srv = await redis();
-  const ns = uniqueNamespace(name);
-  const r = srv.client();
-  t.after(() => r.disconnect());
-  return { srv, ns, r, k: (key) => `${ns}:${key}` };
-}
+const setup = (t, name = 'wf') => testSetup(t, redis, name);
 
 const hex32 = () => randomBytes(16).toString('hex');
 

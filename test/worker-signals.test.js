@@ -5,19 +5,13 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { randomBytes } = require('node:crypto');
-const { useRedis, uniqueNamespace } = require('./helpers/redis');
+const { useRedis } = require('./helpers/redis');
 const { waitFor } = require('./helpers/wait');
-const { startWorker, waitRegistered, pidAlive } = require('./helpers/worker');
+const { startWorker, waitRegistered, pidAlive, testSetup } = require('./helpers/worker');
 
 const redis = useRedis();
 
-async function setup(t, name = 'ws') {
-  const srv = await redis();
-  const ns = uniqueNamespace(name);
-  const r = srv.client();
-  t.after(() => r.disconnect());
-  return { srv, ns, r, k: (key) => `${ns}:${key}` };
-}
+const setup = (t, name = 'ws') => testSetup(t, redis, name);
 
 async function pushPhp(r, ns, cls, arg0, queue = 'default') {
   const id = randomBytes(16).toString('hex');

@@ -19,4 +19,30 @@ function fixtureKeys(fixture, re) {
   return fixture.keys.filter((k) => re.test(k.key));
 }
 
-module.exports = { FIXTURES, loadFixture, fixtureKey, fixtureKeys };
+/**
+ * The $RICH argument object of the fixtures (fixtures/README.md), as JS values: big_int as BigInt.
+ * `assoc` mimics enqueue.php --assoc (a PHP array: the nested empty map becomes `[]`).
+ */
+function richArgs({ assoc = false, ...overrides } = {}) {
+  return {
+    to: 'user@example.com',
+    subject: '你好，世界',
+    body: 'Ünïcødé ✓ "quoted" back\\slash / slash <tag> &amp;',
+    emoji: '😀',
+    amount: 12.5,
+    ratio: 0.1,
+    whole_float: 1.0,
+    exp: 1.5e-7,
+    big_int: 9007199254740993n,
+    neg: -3,
+    nested: { a: { b: [1, 2, { c: null }] } },
+    empty_list: [],
+    empty_map: assoc ? [] : {},
+    nothing: null,
+    yes: true,
+    no: false,
+    ...overrides,
+  };
+}
+
+module.exports = { FIXTURES, loadFixture, fixtureKey, fixtureKeys, richArgs };

@@ -307,7 +307,18 @@ after(() => {
 
 const DATE_C = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$/;
 
+/** Per-test state on a file's private server: the server, a fresh namespace, a client, key(). */
+async function testSetup(t, redis, name) {
+  const { uniqueNamespace } = require('./redis');
+  const srv = await redis();
+  const ns = uniqueNamespace(name);
+  const r = srv.client();
+  t.after(() => r.disconnect());
+  return { srv, ns, r, k: (key) => `${ns}:${key}` };
+}
+
 module.exports = {
+  testSetup,
   ROOT, BIN, JOBS, HOST, DATE_C,
   spawnResque, startWorker, waitRegistered, killAll, killGroup,
   pidAlive, ps, childPids, scanKeys, dumpNamespace, rawField, tempDir,
