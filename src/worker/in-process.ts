@@ -5,7 +5,7 @@
  * Same job contract as children (the shared executeJob), same outcomes.
  */
 import { performance } from 'node:perf_hooks';
-import { decodePayload } from '../payload';
+import { decodePayload, type DecodedJob } from '../payload';
 import { normalizeError } from '../errors';
 import { executeJob } from '../child/execute';
 import { JobLoader } from '../child/loader';
@@ -35,12 +35,12 @@ export class InProcessExecutor implements Executor {
     return process.pid;
   }
 
-  async run(queue: string, raw: string, onStart?: (pid: number) => void): Promise<ExecOutcome> {
+  async run(queue: string, raw: string, onStart?: (pid: number) => void, decoded?: DecodedJob): Promise<ExecOutcome> {
     const t0 = performance.now();
     const pid = process.pid;
     this.running = true;
     try {
-      const job = decodePayload(raw);
+      const job = decoded ?? decodePayload(raw);
       onStart?.(pid);
       const resolve = async (n: string): Promise<JobClass> => {
         const cls = await this.loader.resolve(n);

@@ -10,7 +10,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { decodePayload } from '../payload';
+import { decodePayload, type DecodedJob } from '../payload';
 import { InvalidPayloadError, normalizeError, type NormalizedError } from '../errors';
 import { hasWildcard, resolveQueues } from './queue-order';
 import { isJsonObject } from '../store/workers';
@@ -25,7 +25,8 @@ export type ExecOutcome =
 
 /** Runs one job at a time somewhere (a child process, or this process). */
 export interface Executor {
-  run(queue: string, raw: string, onStart?: (pid: number) => void): Promise<ExecOutcome>;
+  /** `job` is the loop's decoding of `raw`, for executors in this process (no second decode). */
+  run(queue: string, raw: string, onStart?: (pid: number) => void, job?: DecodedJob): Promise<ExecOutcome>;
   kill(signal?: NodeJS.Signals): void;
   readonly currentPid: number | undefined;
   /** Pid of the process that will run the next job, when known (recorded as job:ID:pid). */
@@ -245,7 +246,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
           // The child that was warm at reserve time died since (or none was): record the real one.
           if (pid !== reserved.pid && reserved.job?.id) this.opts.ops.recordPid(reserved, pid).catch((e: unknown) => this.safeEmit('error', asError(e)));
         };
-        report = { reserved, outcome: await this.opts.executor.run(reserved.queue, reserved.raw, onStart) };
+        report = { reserved, outcome: await this.opts.executor.run(reserved.queue, reserved.raw, onStart, reserved.job) };
         if (report.outcome.kind === 'crashed') await this.opts.hooks?.onCrash?.(report.outcome.error, reserved);
       } catch (e) {
         report = { reserved, outcome: { kind: 'failed', error: normalizeError(e), pid: process.pid, durationMs: performance.now() - t0 } };
