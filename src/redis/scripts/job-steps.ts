@@ -26,9 +26,9 @@
  *   ARGV: +1 run_at (JSON string)  +2 namespace  +3 child pid or ''  +4 now  +4+k Qk (JSON string)
  *   Returns {k, raw} or false.
  */
-import { EMBED_LUA, SET_STATUS_LUA } from './lua-lib';
+import { EMBED_LUA, JOB_KEYS_LUA, SET_STATUS_LUA } from './lua-lib';
 
-export const JOB_STEPS_LUA = `${SET_STATUS_LUA}${EMBED_LUA}
+export const JOB_STEPS_LUA = `${SET_STATUS_LUA}${EMBED_LUA}${JOB_KEYS_LUA}
 local function finish_job(ko, ao)
   local K = function(i) return KEYS[ko + i] end
   local A = function(i) return ARGV[ao + i] end
@@ -70,10 +70,9 @@ local function reserve_next(ko, ao)
   local payload, job = embed(found)
   redis.call('SET', KEYS[ko + 1], '{"queue":' .. ARGV[ao + k + 4] .. ',"run_at":' .. ARGV[ao + 1] .. ',"payload":' .. payload .. '}')
   if job and type(job.id) == 'string' then
-    local prefix = ''
-    if type(job.prefix) == 'string' and job.prefix ~= '' then prefix = job.prefix .. '_' end
-    set_status(ARGV[ao + 2] .. 'job:' .. prefix .. job.id .. ':status', '2', ARGV[ao + 4], 'null')
-    if ARGV[ao + 3] ~= '' then redis.call('SET', ARGV[ao + 2] .. 'job:' .. job.id .. ':pid', ARGV[ao + 3]) end
+    local status_key, pid_key = job_keys(ARGV[ao + 2], job)
+    set_status(status_key, '2', ARGV[ao + 4], 'null')
+    if ARGV[ao + 3] ~= '' then redis.call('SET', pid_key, ARGV[ao + 3]) end
   end
   return {k, found}
 end

@@ -32,3 +32,15 @@ local function embed(raw, strict)
   return cjson.encode(raw), v
 end
 `;
+
+/**
+ * Defines `job_keys(ns, job)` → status key, pid key, for a job id read from a payload inside Lua.
+ * The Lua twin of Keys.status() / Keys.jobPid() in src/redis/keys.ts (test/keys.test.js pins them).
+ */
+export const JOB_KEYS_LUA = `
+local function job_keys(ns, job)
+  local prefix = ''
+  if type(job.prefix) == 'string' and job.prefix ~= '' then prefix = job.prefix .. '_' end
+  return ns .. 'job:' .. prefix .. job.id .. ':status', ns .. 'job:' .. job.id .. ':pid'
+end
+`;

@@ -1,5 +1,5 @@
 import { Script } from '../script';
-import { EMBED_LUA, SET_STATUS_LUA } from './lua-lib';
+import { EMBED_LUA, JOB_KEYS_LUA, SET_STATUS_LUA } from './lua-lib';
 
 /**
  * Settle one job a dead worker left in its in-flight list, atomically, so two workers
@@ -19,7 +19,7 @@ import { EMBED_LUA, SET_STATUS_LUA } from './lua-lib';
  */
 export const recoverOne = new Script(
   'recover',
-  `${SET_STATUS_LUA}${EMBED_LUA}
+  `${SET_STATUS_LUA}${EMBED_LUA}${JOB_KEYS_LUA}
 local head = redis.call('LINDEX', KEYS[1], 0)
 if not head then return false end
 if head ~= ARGV[7] then return -1 end
@@ -37,15 +37,13 @@ if ARGV[1] ~= 'requeue' then
   redis.call('INCRBY', KEYS[5], 1)
 end
 if job and type(job.id) == 'string' then
-  local prefix = ''
-  if type(job.prefix) == 'string' and job.prefix ~= '' then prefix = job.prefix .. '_' end
-  local skey = ARGV[4] .. 'job:' .. prefix .. job.id .. ':status'
+  local skey, pkey = job_keys(ARGV[4], job)
   if ARGV[1] == 'requeue' then
     set_status(skey, '1', ARGV[5], 'null')
   elseif set_status(skey, '3', ARGV[5], 'null') then
     redis.call('EXPIRE', skey, ARGV[6])
   end
-  redis.call('DEL', ARGV[4] .. 'job:' .. job.id .. ':pid')
+  redis.call('DEL', pkey)
 end
 return raw
 `,
