@@ -14,7 +14,7 @@ const path = require('node:path');
 const { useRedis } = require('./helpers/redis');
 const { waitFor } = require('./helpers/wait');
 const { startWorker, waitRegistered, childPids, pidAlive, tempDir, testSetup } = require('./helpers/worker');
-const { pushJob, phpPayload, waitStatus, failures, statusOf, inflightLists, scan, int, hex32 } = require('./helpers/chaos');
+const { pushJob, phpPayload, waitStatus, failures, statusOf, inflightLists, scan, int, hex32, pushWhileParkedOnTwoQueues } = require('./helpers/chaos');
 
 const redis = useRedis();
 
@@ -270,18 +270,7 @@ test('--blocking, two queues: when the worker is SIGKILLed, recovery fails the j
   const { srv, ns, r } = await setup(t);
   const w = startWorker({ srv, ns, queue: 'q1,q2', args: ['--blocking', '--interval=5'] });
   await waitRegistered(r, ns, w.id, { worker: w });
-  await waitFor(async () => (await r.client('LIST')).split('\n').filter((l) => / cmd=blmove /.test(l)).length >= 2,
-    { what: 'two BLMOVEs blocked' });
-  const a = { id: 'a'.repeat(32) };
-  a.raw = JSON.stringify({ class: 'Slow', args: [{ ms: 20000 }], id: a.id, prefix: '' });
-  const b = { id: 'b'.repeat(32) };
-  b.raw = JSON.stringify({ class: 'Noop', args: [{ b: 1 }], id: b.id, prefix: '' });
-  const t0 = Math.floor(Date.now() / 1000);
-  await r.multi()
-    .set(`${ns}:job:${a.id}:status`, `{"status":1,"updated":${t0},"started":${t0},"result":null}`)
-    .set(`${ns}:job:${b.id}:status`, `{"status":1,"updated":${t0},"started":${t0},"result":null}`)
-    .sadd(`${ns}:queues`, 'q1', 'q2').rpush(`${ns}:queue:q1`, a.raw).rpush(`${ns}:queue:q2`, b.raw).exec();
-  await waitStatus(r, ns, a.id, 2, { worker: w });
+  const { a, b } = await pushWhileParkedOnTwoQueues(r, ns, w, 20000);
   const parked = await r.lrange(`${ns}:worker:${w.id}:inflight:q2`, 0, -1);
   assert.deepEqual(parked, [b.raw], 'b was moved into the in-flight list by the losing BLMOVE, never started');
   assert.equal((await statusOf(r, ns, b.id)).status, 1, 'b never started');

@@ -8,7 +8,7 @@ const assert = require('node:assert/strict');
 const { useRedis, uniqueNamespace } = require('./helpers/redis');
 const { waitFor } = require('./helpers/wait');
 const { startWorker, waitRegistered, childPids, pidAlive } = require('./helpers/worker');
-const { pushJob, waitStatus, failures, statusOf, inflightLists, int } = require('./helpers/chaos');
+const { pushJob, waitStatus, failures, statusOf, inflightLists, int, pushWhileParkedOnTwoQueues } = require('./helpers/chaos');
 
 const redis = useRedis();
 
@@ -128,20 +128,7 @@ test('--blocking with two queues: a job parked by BLMOVE but not yet started is 
   const w = startWorker({ srv, ns, queue: 'q1,q2', args: ['--blocking', '--interval=5'] });
   t.after(() => w.stop({ graceMs: 2000 }));
   await waitRegistered(r, ns, w.id, { worker: w });
-  // the worker is parked in BLMOVE on both queues (one connection each): wait until both block
-  await waitFor(async () => (await r.client('LIST')).split('\n').filter((l) => / cmd=blmove /.test(l)).length >= 2,
-    { what: 'two BLMOVEs blocked' });
-  // one job in each queue, atomically: both blocked connections move one into their in-flight list
-  const a = { id: 'a'.repeat(32) };
-  a.raw = JSON.stringify({ class: 'Slow', args: [{ ms: 1500 }], id: a.id, prefix: '' });
-  const b = { id: 'b'.repeat(32) };
-  b.raw = JSON.stringify({ class: 'Noop', args: [{ b: 1 }], id: b.id, prefix: '' });
-  const t0 = Math.floor(Date.now() / 1000);
-  await r.multi()
-    .set(`${ns}:job:${a.id}:status`, `{"status":1,"updated":${t0},"started":${t0},"result":null}`)
-    .set(`${ns}:job:${b.id}:status`, `{"status":1,"updated":${t0},"started":${t0},"result":null}`)
-    .sadd(`${ns}:queues`, 'q1', 'q2').rpush(`${ns}:queue:q1`, a.raw).rpush(`${ns}:queue:q2`, b.raw).exec();
-  await waitStatus(r, ns, a.id, 2, { worker: w });
+  const { a, b } = await pushWhileParkedOnTwoQueues(r, ns, w, 1500);
   const parked = await r.lrange(`${ns}:worker:${w.id}:inflight:q2`, 0, -1);
   t.diagnostic(`parked in q2's in-flight list while q1's job runs: ${parked.length}`);
   w.signal('SIGQUIT'); // graceful: finish a, then stop

@@ -4,28 +4,12 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { Resque, DoNotCreate, decodePayload, parseJson, JobStatus } = require('../dist');
-const { useRedis, uniqueNamespace } = require('./helpers/redis');
+const { useRedis, uniqueNamespace, clientSetup } = require('./helpers/redis');
 
 const redis = useRedis();
 
 /** A Resque on the test server with a fresh namespace, plus a plain inspection client. */
-async function setup(opts = {}) {
-  const srv = await redis();
-  const ns = opts.namespace ?? uniqueNamespace();
-  const resque = new Resque({ redis: srv.url, namespace: ns });
-  const r = srv.client();
-  return {
-    srv,
-    ns,
-    resque,
-    r,
-    key: (k) => `${ns}:${k}`,
-    async close() {
-      await resque.close();
-      r.disconnect();
-    },
-  };
-}
+const setup = (opts = {}) => clientSetup(redis, opts);
 
 async function nsKeys(r, ns) {
   const out = [];

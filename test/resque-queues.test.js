@@ -3,28 +3,12 @@
 // dequeue, removeQueue). dequeue must never touch or re-encode an item it does not remove.
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { Resque } = require('../dist');
-const { useRedis, uniqueNamespace } = require('./helpers/redis');
+const { useRedis, clientSetup } = require('./helpers/redis');
 const { loadFixture, fixtureKey } = require('./helpers/fixtures');
 
 const redis = useRedis();
 
-async function setup() {
-  const srv = await redis();
-  const ns = uniqueNamespace();
-  const resque = new Resque({ redis: srv.url, namespace: ns });
-  const r = srv.client();
-  return {
-    ns,
-    resque,
-    r,
-    key: (k) => `${ns}:${k}`,
-    async close() {
-      await resque.close();
-      r.disconnect();
-    },
-  };
-}
+const setup = () => clientSetup(redis);
 
 const fx = (name, key) => fixtureKey(loadFixture(name), key).value;
 const PHP_DEFAULT = fx('php-enqueue', 'resque:queue:default'); // SendEmail $RICH, \SendEmail --assoc, NoopJob null

@@ -5,26 +5,11 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const lib = require('../dist');
 const { Resque, JobStatus } = lib;
-const { useRedis, uniqueNamespace } = require('./helpers/redis');
+const { useRedis, clientSetup } = require('./helpers/redis');
 
 const redis = useRedis();
 
-async function setup() {
-  const srv = await redis();
-  const ns = uniqueNamespace();
-  const resque = new Resque({ redis: srv.url, namespace: ns });
-  const r = srv.client();
-  return {
-    ns,
-    resque,
-    r,
-    key: (k) => `${ns}:${k}`,
-    async close() {
-      await resque.close();
-      r.disconnect();
-    },
-  };
-}
+const setup = () => clientSetup(redis);
 
 const nowS = () => Math.floor(Date.now() / 1000);
 

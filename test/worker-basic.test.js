@@ -10,7 +10,7 @@ const path = require('node:path');
 const { Resque, parseJson } = require('../dist');
 const { useRedis } = require('./helpers/redis');
 const { waitFor } = require('./helpers/wait');
-const { startWorker, waitRegistered, pidAlive, ps, tempDir, HOST, JOBS, DATE_C, testSetup } = require('./helpers/worker');
+const { startWorker, waitRegistered, pidAlive, ps, tempDir, HOST, JOBS, DATE_C, testSetup, waitStatus } = require('./helpers/worker');
 
 const redis = useRedis();
 
@@ -30,18 +30,6 @@ async function pushRaw(r, ns, queue, raw, trackId) {
   return t;
 }
 
-async function waitStatus(r, ns, id, code, worker, timeoutMs = 15000) {
-  try {
-    return await waitFor(async () => {
-      const raw = await r.get(`${ns}:job:${id}:status`);
-      return raw && JSON.parse(raw).status === code ? raw : null;
-    }, { timeoutMs, what: `job ${id} status ${code}` });
-  } catch (e) {
-    if (worker) e.message += `\n--- worker output ---\n${worker.output}`;
-    throw e;
-  }
-}
-
 test('headline: a raw php-resque payload with status is run by `resque start --count=4`', async (t) => {
   const { srv, ns, r, k } = await setup(t);
   const id = hex32();
@@ -51,7 +39,7 @@ test('headline: a raw php-resque payload with status is run by `resque start --c
   const enqueuedAt = await pushRaw(r, ns, 'default', raw, id);
 
   const w = startWorker({ srv, ns, queue: 'default', args: ['--count=4'], jobs: 'test/fixtures/jobs' });
-  const packet = await waitStatus(r, ns, id, 4, w);
+  const packet = await waitStatus(r, ns, id, 4, { worker: w, raw: true });
   assert.match(packet, new RegExp(`^\\{"status":4,"updated":\\d+,"started":${enqueuedAt},"result":\\{"sent":"user@example\\.com"\\}\\}$`));
   assert.ok(JSON.parse(packet).updated >= enqueuedAt + 7, 'updated = when it finished');
   const ttl = await r.ttl(k(`job:${id}:status`));
@@ -170,7 +158,7 @@ test('while a job runs: worker id, :started, working-on with the exact payload b
   assert.equal(Number(ps(childPid, 'ppid')), w.pid, 'the job process is a child of the worker');
   assert.match(ps(w.pid, 'args'), /resque/, 'the worker command line contains "resque" (php-resque pruning)');
 
-  await waitStatus(r, ns, id, 4, w);
+  await waitStatus(r, ns, id, 4, { worker: w, timeoutMs: 15000 });
   assert.equal(await r.exists(k(`worker:${w.id}`)), 0, 'worker:ID deleted after the job');
   assert.equal(await r.exists(k(`job:${id}:pid`)), 0, 'job:ID:pid deleted after the job');
   assert.equal(await r.get(k(`stat:processed:${w.id}`)), '1');

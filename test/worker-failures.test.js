@@ -10,7 +10,7 @@ const { Resque } = require('../dist');
 const { useRedis } = require('./helpers/redis');
 const { waitFor } = require('./helpers/wait');
 const { loadFixture } = require('./helpers/fixtures');
-const { startWorker, waitRegistered, pidAlive, rawField, DATE_C, testSetup } = require('./helpers/worker');
+const { startWorker, waitRegistered, pidAlive, rawField, DATE_C, testSetup, waitStatus } = require('./helpers/worker');
 
 const redis = useRedis();
 const PHP_FAILURE = loadFixture('php-worker-failure');
@@ -31,18 +31,6 @@ async function pushPhp(r, ns, cls, arg0, { queue = 'default', track = true } = {
   await r.sadd(`${ns}:queues`, queue);
   await r.rpush(`${ns}:queue:${queue}`, raw);
   return { id, raw };
-}
-
-async function waitStatus(r, ns, id, code, w, timeoutMs = 10000) {
-  try {
-    return await waitFor(async () => {
-      const raw = await r.get(`${ns}:job:${id}:status`);
-      return raw && JSON.parse(raw).status === code ? raw : null;
-    }, { timeoutMs, what: `job ${id} status ${code}` });
-  } catch (e) {
-    e.message += `\n--- status now: ${await r.get(`${ns}:job:${id}:status`)}\n--- worker output ---\n${w ? w.output : ''}`;
-    throw e;
-  }
 }
 
 /** The fixture's failure record field names, in order. */
@@ -70,7 +58,7 @@ async function failThenNoop(t, cls, arg0) {
   t.after(() => w.stop());
   await waitRegistered(r, ns, w.id, { worker: w });
   const job = await pushPhp(r, ns, cls, arg0);
-  await waitStatus(r, ns, job.id, 3, w);
+  await waitStatus(r, ns, job.id, 3, { worker: w, timeoutMs: 10000 });
   const ttl = await r.ttl(k(`job:${job.id}:status`));
   assert.ok(ttl > 86390 && ttl <= 86400, `status 3 has the 24 h TTL (got ${ttl})`);
   const failed = await r.lrange(k('failed'), 0, -1);
@@ -85,7 +73,7 @@ async function failThenNoop(t, cls, arg0) {
 
   // the same worker process keeps working
   const noop = await pushPhp(r, ns, 'Noop', '{"after":"failure"}');
-  await waitStatus(r, ns, noop.id, 4, w);
+  await waitStatus(r, ns, noop.id, 4, { worker: w, timeoutMs: 10000 });
   assert.ok(w.alive, 'worker process still running');
   assert.equal(await r.sismember(k('workers'), w.id), 1, 'same worker id still registered');
   assert.equal(await r.get(k(`stat:processed:${w.id}`)), '2');
@@ -130,7 +118,7 @@ test('Skips (DontPerform in setUp): not a failure, status 4 with result false, p
   t.after(() => w.stop());
   await waitRegistered(r, ns, w.id, { worker: w });
   const job = await pushPhp(r, ns, 'Skips', 'null');
-  const packet = await waitStatus(r, ns, job.id, 4, w);
+  const packet = await waitStatus(r, ns, job.id, 4, { worker: w, timeoutMs: 10000, raw: true });
   const php = PHP_DONT_PERFORM.keys.find((e) => /:status$/.test(e.key));
   const norm = (p) => p.replace(/"(updated|started)":\d+/g, '"$1":0');
   assert.equal(norm(packet), norm(php.value), 'same packet as php-resque (times aside): result false');
@@ -144,7 +132,7 @@ test('Skips (DontPerform in setUp): not a failure, status 4 with result false, p
   assert.equal(await r.exists(k('stat:failed')), 0);
   assert.equal(await r.exists(k(`stat:failed:${w.id}`)), 0);
   const noop = await pushPhp(r, ns, 'Noop', '{}');
-  await waitStatus(r, ns, noop.id, 4, w);
+  await waitStatus(r, ns, noop.id, 4, { worker: w, timeoutMs: 10000 });
   assert.ok(w.alive);
 });
 
@@ -211,9 +199,9 @@ test('after a child crashed (KillsItself), the next job still gets job:ID:pid na
   t.after(() => w.stop());
   await waitRegistered(r, ns, w.id, { worker: w });
   const crash = await pushPhp(r, ns, 'KillsItself', 'null');
-  await waitStatus(r, ns, crash.id, 3, w);
+  await waitStatus(r, ns, crash.id, 3, { worker: w, timeoutMs: 10000 });
   const slow = await pushPhp(r, ns, 'Slow', '{"ms":800}');
-  await waitStatus(r, ns, slow.id, 2, w);
+  await waitStatus(r, ns, slow.id, 2, { worker: w, timeoutMs: 10000 });
   let sampled = null;
   await waitFor(async () => {
     sampled = sampled ?? (await r.get(k(`job:${slow.id}:pid`)));

@@ -7,7 +7,7 @@ const assert = require('node:assert/strict');
 const { randomBytes } = require('node:crypto');
 const { useRedis } = require('./helpers/redis');
 const { waitFor } = require('./helpers/wait');
-const { startWorker, waitRegistered, pidAlive, testSetup } = require('./helpers/worker');
+const { startWorker, waitRegistered, pidAlive, testSetup, waitStatus } = require('./helpers/worker');
 
 const redis = useRedis();
 
@@ -28,18 +28,6 @@ async function status(r, ns, id) {
   return raw ? JSON.parse(raw) : null;
 }
 
-async function waitStatus(r, ns, id, code, w, timeoutMs = 10000) {
-  try {
-    return await waitFor(async () => {
-      const s = await status(r, ns, id);
-      return s && s.status === code ? s : null;
-    }, { timeoutMs, what: `job ${id} status ${code}` });
-  } catch (e) {
-    e.message += `\n--- status: ${JSON.stringify(await status(r, ns, id))}\n--- worker output ---\n${w.output}`;
-    throw e;
-  }
-}
-
 /** A worker busy with a Slow job of `ms`; resolves once the child runs it (job:ID:pid set). */
 async function busyWorker(t, { ms, args = [] }) {
   const ctx = await setup(t);
@@ -48,7 +36,7 @@ async function busyWorker(t, { ms, args = [] }) {
   t.after(() => w.stop());
   await waitRegistered(r, ns, w.id, { worker: w });
   const job = await pushPhp(r, ns, 'Slow', `{"ms":${ms}}`);
-  await waitStatus(r, ns, job.id, 2, w);
+  await waitStatus(r, ns, job.id, 2, { worker: w, timeoutMs: 10000 });
   const childPid = Number(await waitFor(() => r.get(k(`job:${job.id}:pid`)), { what: 'job:ID:pid' }));
   return { ...ctx, w, job, childPid };
 }
@@ -100,12 +88,12 @@ for (const sig of ['SIGTERM', 'SIGINT']) {
 test('USR1 during a job: that job fails (DirtyExit), the worker keeps running and does the next job', async (t) => {
   const { r, k, w, job, ns, childPid } = await busyWorker(t, { ms: 20000 });
   w.signal('SIGUSR1');
-  await waitStatus(r, ns, job.id, 3, w);
+  await waitStatus(r, ns, job.id, 3, { worker: w, timeoutMs: 10000 });
   const [rec] = (await r.lrange(k('failed'), 0, -1)).map((x) => JSON.parse(x));
   assert.equal(rec.exception, 'DirtyExitError');
   await waitFor(() => !pidAlive(childPid), { timeoutMs: 3000, what: `killed child ${childPid} gone` });
   const next = await pushPhp(r, ns, 'Noop', '{"n":2}');
-  await waitStatus(r, ns, next.id, 4, w);
+  await waitStatus(r, ns, next.id, 4, { worker: w, timeoutMs: 10000 });
   assert.ok(w.alive, 'worker still running');
   assert.equal(await r.sismember(k('workers'), w.id), 1);
   assert.equal(await r.get(k(`stat:processed:${w.id}`)), '2');
@@ -127,7 +115,7 @@ test('USR2 pauses (a new job stays queued), CONT resumes (it runs)', async (t) =
   assert.equal((await status(r, ns, job.id)).status, 1);
   assert.ok(w.alive);
   w.signal('SIGCONT');
-  await waitStatus(r, ns, job.id, 4, w, 5000);
+  await waitStatus(r, ns, job.id, 4, { worker: w, timeoutMs: 5000 });
   assert.equal(await r.llen(k('queue:default')), 0);
 });
 

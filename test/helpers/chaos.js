@@ -1,4 +1,5 @@
 'use strict';
+
 // Shared by the reliability / fuzz / chaos suites:
 //   * persistentRedis(): a private redis-server with AOF (appendfsync always) in a temp dir that
 //     can be stopped (SIGKILL) and started again on the SAME port with the same data;
@@ -13,6 +14,7 @@ const { after } = require('node:test');
 const Redis = require('ioredis');
 const { startRedis, freePort } = require('./redis');
 const { waitFor } = require('./wait');
+const { statusOf, waitStatus } = require('./worker');
 
 const persistent = new Set();
 after(async () => {
@@ -89,23 +91,25 @@ async function pushJob(r, ns, cls, args = {}, { queue = 'default', track = true,
 }
 
 /** The status packet of a job (parsed), or null. */
-async function statusOf(r, ns, id) {
-  const raw = await r.get(`${ns}:job:${id}:status`);
-  return raw ? JSON.parse(raw) : null;
-}
-
-/** Wait for status `code`; the worker's output is appended to the error. */
-async function waitStatus(r, ns, id, code, { worker, timeoutMs = 15000 } = {}) {
-  try {
-    return await waitFor(async () => {
-      const p = await statusOf(r, ns, id);
-      return p && p.status === code ? p : null;
-    }, { timeoutMs, what: `job ${id} status ${code}` });
-  } catch (e) {
-    e.message += `\n(status now: ${JSON.stringify(await statusOf(r, ns, id).catch(() => '?'))})`;
-    if (worker) e.message += `\n--- worker output ---\n${worker.output}`;
-    throw e;
-  }
+/**
+ * A --blocking worker on queues q1,q2, parked in BLMOVE on both: push one tracked job to each
+ * queue at once (a = Slow {ms: slowMs} on q1, b = Noop on q2), so both connections move one;
+ * resolves when `a` is RUNNING, with {a, b} ({id, raw} each).
+ */
+async function pushWhileParkedOnTwoQueues(r, ns, w, slowMs) {
+  await waitFor(async () => (await r.client('LIST')).split('\n').filter((l) => / cmd=blmove /.test(l)).length >= 2,
+    { what: 'two BLMOVEs blocked' });
+  const a = { id: 'a'.repeat(32) };
+  a.raw = JSON.stringify({ class: 'Slow', args: [{ ms: slowMs }], id: a.id, prefix: '' });
+  const b = { id: 'b'.repeat(32) };
+  b.raw = JSON.stringify({ class: 'Noop', args: [{ b: 1 }], id: b.id, prefix: '' });
+  const t0 = Math.floor(Date.now() / 1000);
+  await r.multi()
+    .set(`${ns}:job:${a.id}:status`, `{"status":1,"updated":${t0},"started":${t0},"result":null}`)
+    .set(`${ns}:job:${b.id}:status`, `{"status":1,"updated":${t0},"started":${t0},"result":null}`)
+    .sadd(`${ns}:queues`, 'q1', 'q2').rpush(`${ns}:queue:q1`, a.raw).rpush(`${ns}:queue:q2`, b.raw).exec();
+  await waitStatus(r, ns, a.id, 2, { worker: w });
+  return { a, b };
 }
 
 /** Every failure record, parsed. */
@@ -386,6 +390,6 @@ function killPid(pid) {
 }
 
 module.exports = {
-  persistentRedis, phpPayload, pushRaw, pushJob, statusOf, waitStatus, failures, scan, inflightLists, int,
+  persistentRedis, pushWhileParkedOnTwoQueues, phpPayload, pushRaw, pushJob, statusOf, waitStatus, failures, scan, inflightLists, int,
   alive, prng, sleep, hex32, nowS, childPidsOf, killPid, runChaos,
 };

@@ -74,4 +74,27 @@ function uniqueNamespace(name = 't') {
   return `${name}${process.pid}x${++seq}`;
 }
 
-module.exports = { startRedis, useRedis, freePort, uniqueNamespace };
+/**
+ * A Resque client on the file's private server with a fresh namespace (or `namespace`), plus a
+ * plain inspection client; close() releases both.
+ */
+async function clientSetup(redis, { namespace } = {}) {
+  const { Resque } = require('../..');
+  const srv = await redis();
+  const ns = namespace ?? uniqueNamespace();
+  const resque = new Resque({ redis: srv.url, namespace: ns });
+  const r = srv.client();
+  return {
+    srv,
+    ns,
+    resque,
+    r,
+    key: (k) => `${ns}:${k}`,
+    async close() {
+      await resque.close();
+      r.disconnect();
+    },
+  };
+}
+
+module.exports = { startRedis, useRedis, freePort, uniqueNamespace, clientSetup };

@@ -307,6 +307,30 @@ after(() => {
 
 const DATE_C = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$/;
 
+/** The status packet of a job, parsed (null when untracked). */
+async function statusOf(r, ns, id) {
+  const raw = await r.get(`${ns}:job:${id}:status`);
+  return raw ? JSON.parse(raw) : null;
+}
+
+/**
+ * Wait until job `id` has status `code`; resolves the parsed packet, or its exact bytes with
+ * `raw: true`. On timeout the current status and the worker's output are added to the error.
+ */
+async function waitStatus(r, ns, id, code, { worker, timeoutMs = 15000, raw = false } = {}) {
+  try {
+    return await waitFor(async () => {
+      const bytes = await r.get(`${ns}:job:${id}:status`);
+      if (!bytes || JSON.parse(bytes).status !== code) return null;
+      return raw ? bytes : JSON.parse(bytes);
+    }, { timeoutMs, what: `job ${id} status ${code}` });
+  } catch (e) {
+    e.message += `\n(status now: ${await r.get(`${ns}:job:${id}:status`).catch(() => '?')})`;
+    if (worker) e.message += `\n--- worker output ---\n${worker.output}`;
+    throw e;
+  }
+}
+
 /** Per-test state on a file's private server: the server, a fresh namespace, a client, key(). */
 async function testSetup(t, redis, name) {
   const { uniqueNamespace } = require('./redis');
@@ -319,6 +343,8 @@ async function testSetup(t, redis, name) {
 
 module.exports = {
   testSetup,
+  statusOf,
+  waitStatus,
   ROOT, BIN, JOBS, HOST, DATE_C,
   spawnResque, startWorker, waitRegistered, killAll, killGroup,
   pidAlive, ps, childPids, scanKeys, dumpNamespace, rawField, tempDir,
