@@ -5,23 +5,14 @@
 //   the usage sample of the running child is published in NS:worker:WID:usage.
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { useRedis, uniqueNamespace } = require('./helpers/redis');
+const { useRedis } = require('./helpers/redis');
 const { waitFor } = require('./helpers/wait');
-const { startWorker, waitRegistered, childPids } = require('./helpers/worker');
+const { childPids, startedWorker } = require('./helpers/worker');
 const { pushJob, waitStatus, failures, int } = require('./helpers/chaos');
 
 const redis = useRedis();
 
-async function setup(t, args) {
-  const srv = await redis();
-  const ns = uniqueNamespace('rm');
-  const r = srv.client();
-  t.after(() => r.disconnect());
-  const w = startWorker({ srv, ns, args });
-  t.after(() => w.stop({ graceMs: 3000 }));
-  await waitRegistered(r, ns, w.id, { worker: w });
-  return { srv, ns, r, w };
-}
+const setup = (t, args) => startedWorker(t, redis, 'rm', args);
 
 test('--hard-child-memory=150: a child growing to 300 MB is killed → JobMemoryError with the MB figure; the worker continues', async (t) => {
   const { ns, r, w } = await setup(t, ['--hard-child-memory=150']);
@@ -73,13 +64,7 @@ test('without --max-child-memory consecutive jobs share one child, leak or not',
 });
 
 test('while a job runs, NS:worker:WID:usage holds pid / rss_mb / cpu / at of its child; gone after unregister', async (t) => {
-  const srv = await redis();
-  const ns = uniqueNamespace('rm');
-  const r = srv.client();
-  t.after(() => r.disconnect());
-  const w = startWorker({ srv, ns });
-  t.after(() => w.stop({ graceMs: 3000 }));
-  await waitRegistered(r, ns, w.id, { worker: w });
+  const { ns, r, w } = await setup(t, []);
   const job = await pushJob(r, ns, 'Slow', { ms: 3000 });
   await waitStatus(r, ns, job.id, 2, { worker: w });
   const key = `${ns}:worker:${w.id}:usage`;

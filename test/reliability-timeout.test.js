@@ -4,23 +4,14 @@
 // fails with JobTimeoutError (status 3); the worker keeps going.
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { useRedis, uniqueNamespace } = require('./helpers/redis');
+const { useRedis } = require('./helpers/redis');
 const { waitFor } = require('./helpers/wait');
-const { startWorker, waitRegistered, childPids, pidAlive } = require('./helpers/worker');
+const { childPids, pidAlive, startedWorker } = require('./helpers/worker');
 const { pushJob, waitStatus, failures, statusOf, int } = require('./helpers/chaos');
 
 const redis = useRedis();
 
-async function setup(t, args) {
-  const srv = await redis();
-  const ns = uniqueNamespace('rt');
-  const r = srv.client();
-  t.after(() => r.disconnect());
-  const w = startWorker({ srv, ns, args });
-  t.after(() => w.stop({ graceMs: 3000 }));
-  await waitRegistered(r, ns, w.id, { worker: w });
-  return { srv, ns, r, w };
-}
+const setup = (t, args) => startedWorker(t, redis, 'rt', args);
 
 /** Wait until job `id` runs (status 2); resolve the time it was first seen running. */
 async function seenRunning(r, ns, id, w) {

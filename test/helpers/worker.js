@@ -341,8 +341,18 @@ async function testSetup(t, redis, name) {
   return { srv, ns, r, k: (key) => `${ns}:${key}` };
 }
 
+/** testSetup plus a registered `resque start` with `args` on queue default (stopped after the test). */
+async function startedWorker(t, redis, name, args) {
+  const ctx = await testSetup(t, redis, name);
+  const w = startWorker({ srv: ctx.srv, ns: ctx.ns, args });
+  t.after(() => w.stop({ graceMs: 3000 }));
+  await waitRegistered(ctx.r, ctx.ns, w.id, { worker: w });
+  return { ...ctx, w };
+}
+
 module.exports = {
   testSetup,
+  startedWorker,
   statusOf,
   waitStatus,
   ROOT, BIN, JOBS, HOST, DATE_C,
