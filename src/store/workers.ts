@@ -108,6 +108,16 @@ export async function recoverDeadWorker(
 }
 
 /**
+ * A previous process with our very id (same host, pid and queues: PID 1 in a container that kept
+ * its name) died holding jobs: settle them like any dead worker's instead of claiming them again.
+ * Resolves the report, or null when it left nothing.
+ */
+export async function settleOwnLeftovers(redis: Redis, keys: Keys, id: string, opts: { requeue: boolean }): Promise<OrphanReport | null> {
+  if ((await redis.exists(keys.worker(id))) === 0 && (await inflightKeys(redis, keys, id)).length === 0) return null;
+  return recoverDeadWorker(redis, keys, id, { requeue: opts.requeue, reason: `Worker ${id} restarted while processing a job`, byWorker: id });
+}
+
+/**
  * A stopping worker puts back what it reserved but never started (jobs a losing blocking
  * BLMOVE parked), at the head of their queues. Resolves how many went back.
  */

@@ -21,7 +21,7 @@ import { InProcessExecutor } from './in-process';
 import type { FailureBackend } from '../store/failures';
 import type { Executor } from './worker';
 import { installSignals } from './signals';
-import { findDeadWorkers, heartbeat, inflightKeys, recoverDeadWorker, registerWorker, requeueParked, unregisterWorker, workerId } from '../store/workers';
+import { findDeadWorkers, heartbeat, recoverDeadWorker, settleOwnLeftovers, registerWorker, requeueParked, unregisterWorker, workerId } from '../store/workers';
 import { paused } from './proctitle';
 import { assembleLoop, setTitle } from './assemble';
 import { ChildWorkerHost } from './child-host';
@@ -174,16 +174,9 @@ function starting(): string {
   return 'Starting';
 }
 
-/**
- * A previous process with our very id (same host, pid and queues: PID 1 in a container that kept
- * its name) died holding a job: settle it like any dead worker's, instead of claiming it again.
- */
 async function recoverOwnLeftovers(connection: Connection, keys: Keys, id: string, config: WorkerConfig, logger: Logger): Promise<void> {
-  const redis = await connection.client();
-  if ((await redis.exists(keys.worker(id))) === 0 && (await inflightKeys(redis, keys, id)).length === 0) return;
-  const reason = `Worker ${id} restarted while processing a job`;
-  const report = await recoverDeadWorker(redis, keys, id, { requeue: config.requeueOrphans, reason, byWorker: id });
-  logger.notice(`Settled the leftovers of a previous ${id}: ${report.failed.length} job(s) failed, ${report.requeued.length} requeued`);
+  const report = await settleOwnLeftovers(await connection.client(), keys, id, { requeue: config.requeueOrphans });
+  if (report) logger.notice(`Settled the leftovers of a previous ${id}: ${report.failed.length} job(s) failed, ${report.requeued.length} requeued`);
 }
 
 async function recover(connection: Connection, keys: Keys, self: string, config: WorkerConfig, logger: Logger): Promise<void> {
