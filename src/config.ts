@@ -36,6 +36,8 @@ export interface WorkerConfig {
   readonly jobsPerChild: number;
   /** Run jobs in the worker process itself (no isolation). */
   readonly inProcess: boolean;
+  /** Most jobs a loop takes in one round trip (1 = one at a time; strict mode always 1). */
+  readonly batch: number;
   /** Default per-job time limit in seconds (0 = none). */
   readonly timeout: number;
   /** Seconds between TERM and KILL when stopping a child. */
@@ -65,6 +67,7 @@ export const DEFAULTS = {
   once: false,
   jobsPerChild: 100000,
   inProcess: false,
+  batch: 64,
   timeout: 0,
   killGrace: 5,
   maxChildMemory: 0,

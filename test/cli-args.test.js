@@ -50,14 +50,22 @@ test('every flag', () => {
     '--app=boot.js', '--prefix=myapp', '--redis=redis://r:6380', '--database=4', '--verbose', '--log-format=json',
     '--once', '--jobs-per-child=10', '--in-process', '--timeout=30', '--kill-grace=2.5', '--max-child-memory=256',
     '--hard-child-memory=512.5', '--requeue-orphans', '--redis-timeout=60', '--graceful-term', '--shutdown-timeout=0',
+    '--batch=16',
   ]);
   assert.deepEqual({ ...c, queues: [...c.queues] }, {
     queues: ['high', 'low'], count: 3, interval: 0.5, blocking: true, pidfile: '/srv/app/run/w.pid',
     jobsDir: '/srv/app/lib/jobs', app: '/srv/app/boot.js', namespace: 'myapp', redis: 'redis://r:6380', database: 4,
     logLevel: 'verbose', logFormat: 'json', once: true, jobsPerChild: 10, inProcess: true, timeout: 30,
     killGrace: 2.5, maxChildMemory: 256, hardChildMemory: 512.5, requeueOrphans: true, redisTimeout: 60,
-    gracefulTerm: true, shutdownTimeout: 0,
+    gracefulTerm: true, shutdownTimeout: 0, batch: 16,
   });
+});
+
+test('--batch must be a positive integer (1 = one job per round trip)', () => {
+  assert.equal(config([]).batch, 64);
+  assert.equal(config(['--batch=1']).batch, 1);
+  assert.throws(() => config(['--batch=0']), /batch/);
+  assert.throws(() => config(['--batch=2.5']), /batch/);
 });
 
 test('flags take their value as the next word too', () => {

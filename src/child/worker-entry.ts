@@ -47,7 +47,10 @@ async function main(): Promise<number> {
       }
     },
   });
-  const { worker, ops } = assembleLoop({ config, id: workerId, connection, keys: new Keys(config.namespace), app, executor, logger, firstFork: false, maxJobs: config.jobsPerChild });
+  const { worker, ops, cursor } = assembleLoop({
+    config, id: workerId, connection, keys: new Keys(config.namespace), app, executor, logger, firstFork: false, maxJobs: config.jobsPerChild, batching: true,
+  });
+  let clean = false;
   let recycled = false;
   const recycle = (): void => {
     recycled = true;
@@ -77,12 +80,14 @@ async function main(): Promise<number> {
   for (const m of early.splice(0)) control(m);
   try {
     await worker.run();
+    clean = true;
     // Drained (--once) or told to stop: 0. Did its share or grew too big: the worker starts another.
     return recycled || (worker.processed >= config.jobsPerChild && !worker.drained) ? EXIT_RECYCLE : 0;
   } catch (e) {
     logger.error(`Job process stopped: ${(e as Error).message}`);
     return e instanceof RedisOutageError ? EXIT_REDIS_OUTAGE : 1;
   } finally {
+    cursor?.close(clean);
     await ops.close();
     connection.close().catch(() => undefined);
   }

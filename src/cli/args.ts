@@ -31,7 +31,7 @@ const BOOLEAN_FLAGS: ReadonlySet<string> = new Set([
 const VALUE_FLAGS: ReadonlySet<string> = new Set([
   'queue', 'count', 'interval', 'pidfile', 'pid', 'jobs', 'app', 'prefix', 'redis', 'database', 'log-format',
   'jobs-per-child', 'timeout', 'kill-grace', 'max-child-memory', 'hard-child-memory', 'redis-timeout',
-  'shutdown-timeout',
+  'shutdown-timeout', 'batch',
 ]);
 const SHORT_FLAGS: Readonly<Record<string, string>> = { h: 'help', V: 'version' };
 const FALSE_WORDS: ReadonlySet<string> = new Set(['', '0', 'false', 'no', 'off']);
@@ -205,6 +205,7 @@ function resolveSettings(ctx: Ctx): Omit<WorkerConfig, 'queues'> {
     once: flagBoolean(ctx, 'once') ?? DEFAULTS.once,
     jobsPerChild: number(ctx, 'jobs-per-child', undefined, positiveInteger, DEFAULTS.jobsPerChild),
     inProcess: flagBoolean(ctx, 'in-process') ?? DEFAULTS.inProcess,
+    batch: number(ctx, 'batch', undefined, positiveInteger, DEFAULTS.batch),
     timeout: number(ctx, 'timeout', undefined, nonNegative, DEFAULTS.timeout),
     killGrace: number(ctx, 'kill-grace', undefined, nonNegative, DEFAULTS.killGrace),
     maxChildMemory: number(ctx, 'max-child-memory', undefined, nonNegative, DEFAULTS.maxChildMemory),

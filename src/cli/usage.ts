@@ -52,6 +52,7 @@ const FLAGS: ReadonlyArray<readonly [string, string, string, string]> = [
   ['--once', 'drain the queues, then exit 0', '-', 'off'],
   ['--jobs-per-child=N', 'jobs a child runs before renewal', '-', String(D.jobsPerChild)],
   ['--in-process', 'run jobs in the worker itself', '-', 'off'],
+  ['--batch=N', 'most jobs taken per round trip', '-', String(D.batch)],
   ['--timeout=SECONDS', 'default job time limit (0 = none)', '-', String(D.timeout)],
   ['--kill-grace=SECONDS', 'TERM to KILL delay for a child', '-', String(D.killGrace)],
   ['--max-child-memory=MB', 'renew a child above this RSS', '-', `${D.maxChildMemory} (never)`],

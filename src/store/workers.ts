@@ -13,6 +13,9 @@ import type Redis from 'ioredis';
 import type { Keys } from '../redis/keys';
 import { transaction } from '../redis/multi';
 import { recoverOne } from '../redis/scripts/recover';
+import { popDone } from '../redis/scripts/finish';
+import { cursorPath, readCursor, removeCursor, writeCursor } from './batch-cursor';
+import { createHash } from 'node:crypto';
 import { parseJson, phpJsonEncode, phpString } from '../json';
 import { phpDateC, unixNow } from '../time';
 import { STATUS_TTL } from './status';
@@ -140,14 +143,16 @@ async function drainInflight(
     `,"exception":"PruneDeadWorkerDirtyExit","error":${phpString(opts.reason)},"backtrace":[${phpString(`recovered by ${opts.byWorker}`)}],"worker":${phpString(id)},"queue":${phpString(q)}}`;
   for (const list of lists) {
     const queue = list.slice(keys.inflightPrefix(id).length);
-    let running = queue === runningQueue;
+    let running = queue === runningQueue && (await settleCursor(redis, keys, id, queue)) !== 'not-started';
     for (;;) {
-      const bytes = await redis.lindexBuffer(list, 0);
+      // The running job is the head; jobs merely parked go back from the tail, keeping their order.
+      const fromTail = opts.requeue || !running;
+      const bytes = await redis.lindexBuffer(list, fromTail ? -1 : 0);
       if (bytes === null) break;
-      const mode = opts.requeue || !running ? 'requeue' : 'fail';
+      const mode = fromTail ? 'requeue' : 'fail';
       const reply = await recoverOne.run(
         redis, [list, keys.queue(queue), keys.failed(), keys.stat('failed'), keys.stat('processed')],
-        [mode, head, tail(queue), keys.ns, unixNow(), STATUS_TTL, bytes, isJsonObject(bytes) ? '1' : '0'],
+        [mode, head, tail(queue), keys.ns, unixNow(), STATUS_TTL, bytes, isJsonObject(bytes) ? '1' : '0', fromTail ? 'tail' : 'head'],
       );
       if (reply === -1) continue; // another worker settled that one first; look again
       if (typeof reply !== 'string') break;
@@ -155,7 +160,45 @@ async function drainInflight(
       running = false;
     }
   }
+  removeCursor(cursorPath(keys.ns, id));
   return lists.length > 0;
+}
+
+/**
+ * What the batch cursor of a dead loop (see batch-cursor.ts) says about the head of its
+ * in-flight list for `queue`: the jobs it had finished are popped and counted here first.
+ * 'running': the head was running when the loop died; 'not-started': it never started;
+ * 'unknown': no cursor on this host (the head is then taken as running).
+ */
+export async function settleCursor(redis: Redis, keys: Keys, id: string, queue: string): Promise<'running' | 'not-started' | 'unknown'> {
+  const file = cursorPath(keys.ns, id);
+  const cursor = readCursor(file);
+  if (!cursor) return 'unknown';
+  const list = keys.inflight(id, queue);
+  const head = await redis.lindexBuffer(list, 0);
+  if (head === null || createHash('sha1').update(head).digest('hex') !== cursor.sha) return 'not-started';
+  if (cursor.done > 0) {
+    const done = await redis.lrange(list, 0, cursor.done - 1);
+    const pidKeys = done.map((raw) => {
+      const jobId = looseJobId(raw);
+      return jobId === undefined ? '' : keys.jobPid(jobId);
+    });
+    await popDone.run(redis, [list, keys.stat('processed'), keys.stat('processed', id), ...pidKeys], [cursor.done, cursor.sha]);
+    // Point the cursor at the new head, so a retry after a failure from here on reads it right.
+    const next = await redis.lindexBuffer(list, 0);
+    if (next === null) return 'not-started';
+    writeCursor(file, { sha: createHash('sha1').update(next).digest('hex'), done: 0, state: cursor.state });
+  }
+  return cursor.state === 'run' ? 'running' : 'not-started';
+}
+
+function looseJobId(raw: string): string | undefined {
+  try {
+    const v = JSON.parse(raw) as { id?: unknown };
+    return v !== null && typeof v === 'object' && typeof v.id === 'string' ? v.id : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The queue named in a working-on record, if any. */

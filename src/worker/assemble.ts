@@ -12,6 +12,7 @@ import type { Connection } from '../redis/connection';
 import type { Keys } from '../redis/keys';
 import type { FailureBackend } from '../store/failures';
 import { RedisWorkerOps, type Reserved } from './ops';
+import { BatchCursor, cursorPath } from '../store/batch-cursor';
 import { Worker, type Executor, type JobReport } from './worker';
 import { paused, procTitle, processing, waitingFor } from './proctitle';
 import { VERSION } from '../cli/usage';
@@ -29,12 +30,23 @@ export interface LoopParts {
   firstFork: boolean;
   /** Stop after this many jobs (a job process's share). */
   maxJobs?: number;
+  /** Take jobs in batches (config.batch) with a batch cursor: for loops that run jobs in their own process. */
+  batching?: boolean;
 }
 
-export function assembleLoop(p: LoopParts): { worker: Worker; ops: RedisWorkerOps } {
+export interface Loop {
+  worker: Worker;
+  ops: RedisWorkerOps;
+  /** The batch cursor, when batching: close(true) after a clean run, close(false) when jobs may be left held. */
+  cursor: BatchCursor | undefined;
+}
+
+export function assembleLoop(p: LoopParts): Loop {
   const hooks = p.app.hooks ?? {};
   const ops = new RedisWorkerOps(p.connection, p.keys, p.id, p.config.blocking, p.failureBackend ?? p.app.failureBackend);
+  const cursor = p.batching && p.config.batch > 1 ? new BatchCursor(cursorPath(p.keys.ns, p.id)).open() : undefined;
   const worker = new Worker({
+    ...(cursor ? { cursor, batch: p.config.batch } : {}),
     id: p.id, queues: p.config.queues, interval: p.config.interval, once: p.config.once, ops, executor: p.executor,
     redisTimeout: p.config.redisTimeout, shutdownTimeout: p.config.shutdownTimeout, requeueOnShutdown: p.config.requeueOrphans,
     ...(p.maxJobs ? { maxJobs: p.maxJobs } : {}),
@@ -45,7 +57,7 @@ export function assembleLoop(p: LoopParts): { worker: Worker; ops: RedisWorkerOp
     },
   });
   wireLogging(worker, p.logger, p.config);
-  return { worker, ops };
+  return { worker, ops, cursor };
 }
 
 export function jobInfo(r: Reserved): JobInfo {

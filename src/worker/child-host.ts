@@ -25,6 +25,8 @@ import { EXIT_RECYCLE, EXIT_REDIS_OUTAGE, WORKER_CHILD_ENV, type FromJobProcess,
 import { RedisOutageError, toReserved } from './worker';
 import { sleep, type RedisWorkerOps, type Settlement } from './ops';
 import { jobInfo, setTitle } from './assemble';
+import { settleCursor } from '../store/workers';
+import { cursorPath, removeCursor } from '../store/batch-cursor';
 import { processing, waitingFor } from './proctitle';
 
 export interface ChildHostOptions {
@@ -207,9 +209,13 @@ export class ChildWorkerHost {
         const working = await redis.get(keys.worker(workerId));
         if (!working) return;
         const queue = String((JSON.parse(working) as { queue?: unknown }).queue ?? '');
-        const bytes = await redis.lindexBuffer(keys.inflight(workerId, queue), 0);
+        // A batch's finished jobs are popped (counted) first; a head that never started stays
+        // parked for the next job process.
+        const state = await settleCursor(redis, keys, workerId, queue);
+        const bytes = state === 'not-started' ? null : await redis.lindexBuffer(keys.inflight(workerId, queue), 0);
         if (!bytes) {
           await redis.del(keys.worker(workerId));
+          removeCursor(cursorPath(keys.ns, workerId));
           return;
         }
         const reserved = toReserved({ queue, raw: bytes.toString('utf8'), bytes }, this.child?.pid);
@@ -218,6 +224,7 @@ export class ChildWorkerHost {
           ? { kind: 'requeue' } : { kind: 'failed', error: { ...error, backtrace: [] } };
         if (settlement.kind === 'failed') await Promise.resolve(this.o.hooks.onFailure?.(error, jobInfo(reserved))).catch(() => undefined);
         await ops.finish(reserved, settlement);
+        removeCursor(cursorPath(keys.ns, workerId));
         logger.jobLine({ id: reserved.job?.id, className: reserved.job?.className ?? '(invalid payload)', attempt: 1, pid: this.child?.pid, seconds: 0, outcome: 'Failed', error: `${error.name}: ${error.message}` });
         return;
       } catch (e) {

@@ -10,7 +10,7 @@ import type Redis from 'ioredis';
 import type { Connection } from '../redis/connection';
 import type { Keys } from '../redis/keys';
 import { reserve } from '../redis/scripts/reserve';
-import { finish, finishReserve } from '../redis/scripts/finish';
+import { finish, giveBack, settle } from '../redis/scripts/finish';
 import { createHash } from 'node:crypto';
 import { phpJsonEncode, phpString } from '../json';
 import { phpDateC, unixNow } from '../time';
@@ -24,6 +24,14 @@ export interface Taken {
   queue: string;
   raw: string;
   bytes?: Buffer;
+  /** Its status key exists (only a batch's first job can be tracked). */
+  tracked?: boolean;
+}
+
+/** Jobs just taken from one queue, in order: the contiguous head of its in-flight list. */
+export interface Claim {
+  queue: string;
+  jobs: Taken[];
 }
 
 /** A job taken from a queue: its bytes, and its decoded form when it decoded. */
@@ -41,6 +49,8 @@ export interface Reserved {
   looseId?: { id: string; prefix: string };
   /** The pid recorded as job:ID:pid at reserve time, if one was known. */
   pid?: number;
+  /** Its status key existed at reserve (it is settled on its own, never in a batch). */
+  tracked?: boolean;
 }
 
 /** How a job ended, as the bookkeeping needs it. */
@@ -52,9 +62,16 @@ export type Settlement =
   | { kind: 'requeue' };
 
 export interface WorkerOps {
-  reserve(queues: readonly string[], childPid: number | undefined): Promise<Taken | null>;
-  /** finish(r, s), then reserve the next job, in one round trip. */
-  finishAndReserve(r: Reserved, s: Settlement, queues: readonly string[], childPid: number | undefined): Promise<Taken | null>;
+  /** Take up to `max` jobs from the first queue (in priority order) that has any. */
+  reserve(queues: readonly string[], childPid: number | undefined, max: number): Promise<Claim | null>;
+  /**
+   * One round trip: settle `done` (plain successes at the head of the in-flight list, in order),
+   * then `last` (a job that needs its own bookkeeping), then — when `queues` is not empty — take
+   * the next batch of up to `max` jobs.
+   */
+  settle(done: readonly Reserved[], last: { r: Reserved; s: Settlement } | undefined, queues: readonly string[], childPid: number | undefined, max: number): Promise<Claim | null>;
+  /** Put jobs taken but never started back at the head of their queue, in order. */
+  giveBack(jobs: readonly Reserved[]): Promise<void>;
   /** Blocking: resolves when a job may be ready or after `seconds`; polling: sleeps. Abortable. */
   wait(queues: readonly string[], seconds: number, signal: AbortSignal): Promise<void>;
   finish(r: Reserved, s: Settlement): Promise<void>;
@@ -79,35 +96,50 @@ export class RedisWorkerOps implements WorkerOps {
 
   private readonly failures: FailureBackend;
 
-  async reserve(queues: readonly string[], childPid: number | undefined): Promise<Taken | null> {
+  async reserve(queues: readonly string[], childPid: number | undefined, max: number): Promise<Claim | null> {
     if (queues.length === 0) return null;
-    const [keys, args] = this.reserveParams(queues, childPid);
-    return this.taken(queues, await reserve.runBuffer(await this.connection.client(), keys, args));
+    const [keys, args] = this.reserveParams(queues, childPid, max);
+    return this.claim(queues, await reserve.runBuffer(await this.connection.client(), keys, args));
   }
 
-  /** Settle `r` and reserve the next job in one round trip (the hot path). */
-  async finishAndReserve(r: Reserved, s: Settlement, queues: readonly string[], childPid: number | undefined): Promise<Taken | null> {
-    if (queues.length === 0) {
-      await this.finish(r, s);
-      return null;
-    }
-    const [fk, fa] = await this.finishParams(r, s);
-    const [rk, ra] = this.reserveParams(queues, childPid);
-    const reply = (await finishReserve.runBuffer(await this.connection.client(), [...fk, ...rk], [...fa, ...ra])) as [unknown, unknown];
-    return this.taken(queues, reply[1]);
+  async settle(done: readonly Reserved[], last: { r: Reserved; s: Settlement } | undefined, queues: readonly string[], childPid: number | undefined, max: number): Promise<Claim | null> {
+    const k = this.keys;
+    const first = done[0];
+    const popKeys = first ? [this.inflight(first.queue), k.stat('processed'), k.stat('processed', this.workerId)] : ['', '', ''];
+    const popArgs = first ? [done.length, sha1(first)] : [0, ''];
+    const [fk, fa] = last ? await this.finishParams(last.r, last.s) : [[k.worker(this.workerId), '', '', '', '', '', '', '', '', ''], ['', '', '', '', '', '', '', '', '', '']];
+    const [rk, ra] = queues.length > 0 ? this.reserveParams(queues, childPid, max) : [[], []];
+    const pidKeys = done.map((r) => (r.job?.id ? k.jobPid(r.job.id) : ''));
+    const reply = (await settle.runBuffer(await this.connection.client(), [...popKeys, ...fk, ...rk, ...pidKeys], [...popArgs, ...fa, ...ra])) as [unknown, unknown, unknown];
+    return this.claim(queues, reply[2]);
   }
 
-  private reserveParams(queues: readonly string[], childPid: number | undefined): [string[], Array<string | number>] {
+  async giveBack(jobs: readonly Reserved[]): Promise<void> {
+    const first = jobs[0];
+    if (!first) return;
+    const k = this.keys;
+    const id = first.job?.id ?? first.looseId?.id;
+    const statusKey = id ? k.status(id, first.job?.prefix ?? first.looseId?.prefix ?? '') : '';
+    await giveBack.run(
+      await this.connection.client(),
+      [this.inflight(first.queue), k.queue(first.queue), k.worker(this.workerId), statusKey, ...jobs.map((r) => (r.job?.id ? k.jobPid(r.job.id) : ''))],
+      [jobs.length, sha1(first), unixNow()],
+    );
+  }
+
+  private reserveParams(queues: readonly string[], childPid: number | undefined, max: number): [string[], Array<string | number>] {
     const k = this.keys;
     const keys = [k.worker(this.workerId)];
     for (const q of queues) keys.push(k.queue(q), this.inflight(q));
-    return [keys, [phpString(phpDateC()), k.ns, childPid === undefined ? '' : String(childPid), unixNow(), ...queues.map(phpString)]];
+    return [keys, [phpString(phpDateC()), k.ns, childPid === undefined ? '' : String(childPid), unixNow(), Math.max(1, max), ...queues.map(phpString)]];
   }
 
-  private taken(queues: readonly string[], reply: unknown): Taken | null {
+  /** A reserve_batch reply: {k, first tracked, raw...} or null. */
+  private claim(queues: readonly string[], reply: unknown): Claim | null {
     if (!Array.isArray(reply)) return null;
-    const [index, bytes] = reply as [number, Buffer];
-    return { queue: queues[index - 1] as string, raw: bytes.toString('utf8'), bytes };
+    const [index, tracked, ...items] = reply as [number, number, ...Buffer[]];
+    const queue = queues[index - 1] as string;
+    return { queue, jobs: items.map((bytes, i) => ({ queue, raw: bytes.toString('utf8'), bytes, tracked: i === 0 && tracked === 1 })) };
   }
 
   async wait(queues: readonly string[], seconds: number, signal: AbortSignal): Promise<void> {
@@ -177,7 +209,7 @@ export class RedisWorkerOps implements WorkerOps {
     const prefix = r.job?.prefix ?? r.looseId?.prefix ?? '';
     const code = s.kind === 'failed' ? STATUS_FAILED : STATUS_COMPLETE;
     const countFailed = s.kind === 'failed' && s.countFailed !== false;
-    const sha = createHash('sha1').update(r.bytes ?? r.raw).digest('hex');
+    const sha = sha1(r);
     return [
       [k.worker(this.workerId), this.inflight(r.queue), k.stat('processed'), k.stat('processed', this.workerId),
         k.stat('failed'), k.stat('failed', this.workerId), k.failed(), id ? k.status(id, prefix) : '', id ? k.jobPid(id) : '', k.queue(r.queue)],
@@ -202,6 +234,11 @@ export class RedisWorkerOps implements WorkerOps {
   private inflight(queue: string): string {
     return this.keys.inflight(this.workerId, queue);
   }
+}
+
+/** SHA-1 of a job's exact bytes: how the scripts recognise the in-flight head. */
+export function sha1(r: { raw: string; bytes?: Buffer }): string {
+  return createHash('sha1').update(r.bytes ?? r.raw).digest('hex');
 }
 
 /** setTimeout as a promise that an AbortSignal cuts short. */

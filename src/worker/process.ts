@@ -84,9 +84,11 @@ export async function runWorkerProcess({ config, logger, executor, failureBacken
   redis.on('ready', onReconnect);
 
   let code = 0;
+  let clean = false;
   try {
     await engine.start();
     await worker.run();
+    clean = true;
   } catch (e) {
     logger.error(`Worker stopped on an error: ${(e as Error).message}`);
     code = 1;
@@ -96,7 +98,7 @@ export async function runWorkerProcess({ config, logger, executor, failureBacken
     disposeSignals();
     process.removeListener('disconnect', onDisconnect);
     setTitle('Shutting down');
-    await engine.close();
+    await engine.close(clean);
     // Bounded: after a Redis outage these may never answer; recovery by the next worker covers us.
     await withTimeout(requeueParked(redis, keys, id).then(() => unregisterWorker(redis, keys, id)), 5000).catch((e: Error) => logger.error(`Could not unregister ${id}: ${e.message}`));
     await withTimeout(connection.close(), 2000).catch(() => redis.disconnect());
@@ -124,7 +126,8 @@ interface Loop {
 interface Engine {
   loop: Loop;
   start(): Promise<void>;
-  close(): Promise<void>;
+  /** `clean`: the loop ended normally (it holds no job). */
+  close(clean: boolean): Promise<void>;
 }
 
 interface EngineParts {
@@ -159,11 +162,14 @@ function makeEngine(p: EngineParts): Engine {
     jobsDir: config.jobsDir, app: config.app, jobsPerChild: config.jobsPerChild, killGraceMs: config.killGrace * 1000,
     timeoutSec: config.timeout, hardMemoryMb: config.hardChildMemory, maxMemoryMb: config.maxChildMemory, onSample: p.usage,
   }));
-  const { worker, ops } = assembleLoop({ ...p, executor, firstFork: true });
+  // A loop in this process batches when its jobs run here too (a strict child's crash comes back as
+  // an outcome, but one job per process leaves nothing to batch).
+  const { worker, ops, cursor } = assembleLoop({ ...p, executor, firstFork: true, batching: !(executor instanceof ChildRunner) });
   return {
     loop: worker,
     start: async () => { if (executor instanceof ChildRunner) await executor.warm(); },
-    close: async () => {
+    close: async (clean) => {
+      cursor?.close(clean);
       await executor.close().catch(() => undefined);
       await ops.close();
     },

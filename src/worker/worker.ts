@@ -1,10 +1,16 @@
 /**
  * The worker loop. It owns no Redis and no processes: reserve / wait / finish come from
  * WorkerOps, job execution from an Executor (child processes, or in-process).
- *   1. each pass: resolve the queue list (`*` re-read every pass), reserve one job;
+ *   1. each pass: resolve the queue list (`*` re-read every pass), take a batch of jobs (up to
+ *      `batch`, see below; 1 when batching is off);
  *   2. none: exit in `once` mode, else wait (BLMOVE or sleep INTERVAL), interruptible;
- *   3. a job: decode (a bad payload fails at once, its bytes kept), run it, settle it —
+ *   3. each job: decode (a bad payload fails at once, its bytes kept), run it, settle it —
  *      settling is retried until Redis takes it, so a finished job's bookkeeping is never lost;
+ *   Batches: a plain success (done, untracked, result storable) needs nothing but counters, so
+ *   its bookkeeping waits for the batch's round trip, which also takes the next batch. A job
+ *   that needs more (failure, skip, tracked status) or a batch older than BATCH_MS settles at
+ *   once. The batch cursor (a local file) records progress per job for recovery. The batch size
+ *   adapts: it doubles after a batch that ran within BATCH_MS, and drops to 1 otherwise.
  *   4. stop('graceful') finishes the current job; stop('immediate') kills it (DirtyExit);
  *      pause()/resume() stop and restart reserving; killCurrent() kills the child only.
  */
@@ -14,7 +20,12 @@ import { decodePayload, type DecodedJob } from '../payload';
 import { InvalidPayloadError, normalizeError, type NormalizedError } from '../errors';
 import { hasWildcard, resolveQueues } from './queue-order';
 import { isJsonObject } from '../store/workers';
-import { sleep, type Reserved, type Settlement, type Taken, type WorkerOps } from './ops';
+import { phpJsonEncode } from '../json';
+import { sha1, sleep, type Claim, type Reserved, type Settlement, type Taken, type WorkerOps } from './ops';
+import type { CursorState } from '../store/batch-cursor';
+
+/** A batch older than this settles before its next job (registry and counters stay fresh). */
+export const BATCH_MS = 10;
 
 /** How an executor reports a job. */
 export type ExecOutcome =
@@ -58,6 +69,10 @@ export interface WorkerOptions {
   requeueOnShutdown?: boolean;
   /** Stop after this many jobs (a job process's share; 0 = no limit). */
   maxJobs?: number;
+  /** Most jobs taken in one round trip (1 = one job at a time). */
+  batch?: number;
+  /** Where progress through a batch is recorded for recovery (required for batch > 1). */
+  cursor?: { mark(sha: string, done: number, state: CursorState): void };
 }
 
 /** Raised when Redis stayed unreachable for longer than redisTimeout. */
@@ -82,8 +97,16 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private paused = false;
   private wake = new AbortController();
   private current: Reserved | undefined;
-  /** Reserved by the round trip that settled the previous job (or by a reserve a pause overtook). */
-  private next: Reserved | null | 'error' = null;
+  /** Taken, not started: the rest of the batch (the in-flight head after `done`). */
+  private ahead: Reserved[] = [];
+  /** Plain successes of this batch whose bookkeeping waits for the batch's round trip. */
+  private done: Reserved[] = [];
+  private batchSha = '';
+  private batchStart = 0;
+  private claimSize = 1;
+  /** The queue list of the last pass (what a settling round trip reserves from). */
+  private lastQueues: string[] = [];
+  private readonly maxBatch: number;
   private outageSince: number | undefined;
   private outageErrors = 0;
   private shutdownTimer: NodeJS.Timeout | undefined;
@@ -94,6 +117,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   constructor(private readonly opts: WorkerOptions) {
     super();
+    this.maxBatch = opts.cursor ? Math.max(1, Math.floor(opts.batch ?? 1)) : 1;
   }
 
   get busy(): boolean {
@@ -105,52 +129,92 @@ export class Worker extends EventEmitter<WorkerEvents> {
     await this.opts.hooks?.beforeFirstFork?.({ id: this.opts.id });
     while (!this.stopping) {
       if (this.paused) {
+        await this.flush();
         await this.giveBack();
         await sleep(this.opts.interval * 1000, this.wake.signal);
         this.rearm();
         continue;
       }
-      const queues = await this.queues();
-      this.next ??= await this.reserveSafely(queues);
-      // A pause or stop that arrived while that reserve was in flight: the job never started.
-      if (this.paused || this.stopping) continue;
-      const reserved = this.next;
-      this.next = null;
-      if (reserved === 'error') {
-        await sleep(Math.min(100 * 2 ** Math.min(this.outageErrors, 5), 2000), this.wake.signal);
-        this.rearm();
-        continue;
+      // A batch past its time settles (and is taken again, from Redis) before its next job.
+      if (this.done.length > 0 && (this.ahead.length === 0 || performance.now() - this.batchStart > BATCH_MS)) {
+        if (this.ahead.length > 0) this.claimSize = 1;
+        this.ahead = [];
       }
-      if (reserved === null) {
-        if (this.opts.once) {
-          this.drained = true;
-          break;
-        }
-        this.safeEmit('idle');
-        try {
-          await this.opts.ops.wait(queues, this.opts.interval, this.wake.signal);
-        } catch (e) {
-          this.redisFailed(e);
+      if (this.ahead.length === 0) {
+        const queues = await this.queues();
+        this.lastQueues = queues;
+        const got = this.done.length > 0 ? await this.settle(undefined, true) : await this.reserveSafely(queues);
+        if (got === 'error') {
           await sleep(Math.min(100 * 2 ** Math.min(this.outageErrors, 5), 2000), this.wake.signal);
+          this.rearm();
+          continue;
         }
-        this.rearm();
-        continue;
+        this.ahead = got;
+        // A pause or stop that arrived while that round trip was in flight: the jobs never started.
+        if (this.paused || this.stopping) continue;
+        if (got.length === 0) {
+          if (this.opts.once) {
+            this.drained = true;
+            break;
+          }
+          this.safeEmit('idle');
+          try {
+            await this.opts.ops.wait(queues, this.opts.interval, this.wake.signal);
+          } catch (e) {
+            this.redisFailed(e);
+            await sleep(Math.min(100 * 2 ** Math.min(this.outageErrors, 5), 2000), this.wake.signal);
+          }
+          this.rearm();
+          continue;
+        }
       }
-      await this.perform(reserved);
+      await this.perform(this.ahead.shift() as Reserved);
       if (this.opts.maxJobs && this.processed >= this.opts.maxJobs) this.stop('graceful');
     }
+    await this.flush();
     await this.giveBack();
     if (this.shutdownTimer) clearTimeout(this.shutdownTimer);
   }
 
+  /** A new batch from a claim: decoded, its first job's SHA-1 noted for the cursor. */
+  private batchOf(claim: Claim | null): Reserved[] {
+    if (!claim) return [];
+    const pid = this.opts.executor.nextPid;
+    const jobs = claim.jobs.map((t) => toReserved(t, pid));
+    this.batchSha = this.maxBatch > 1 ? sha1(jobs[0] as Reserved) : '';
+    this.batchStart = performance.now();
+    return jobs;
+  }
+
+  /** How many jobs the next round trip may take. */
+  private want(): number {
+    const left = this.opts.maxJobs ? this.opts.maxJobs - this.processed : Infinity;
+    return Math.max(1, Math.min(this.claimSize, left));
+  }
+
+  /** Settle the batch's plain successes without taking more (pause, stop). */
+  private async flush(): Promise<void> {
+    if (this.done.length > 0) await this.settle(undefined, false);
+  }
+
   /**
-   * A job reserved but not started (the settle round trip or a reserve in flight took it just
-   * before a pause or stop) goes back to the head of its queue, status WAITING again.
+   * Jobs taken but not started (the rest of a batch, or a claim a pause or stop overtook) go back
+   * to the head of their queue, in order, status WAITING again.
    */
   private async giveBack(): Promise<void> {
-    const next = this.next;
-    this.next = null;
-    if (next && next !== 'error') await this.settle(next, { kind: 'requeue' });
+    const jobs = this.ahead;
+    this.ahead = [];
+    if (jobs.length === 0) return;
+    for (;;) {
+      try {
+        await this.opts.ops.giveBack(jobs);
+        this.redisOk();
+        return;
+      } catch (e) {
+        this.redisFailed(e);
+        await sleep(Math.min(100 * 2 ** Math.min(this.outageErrors, 5), 2000));
+      }
+    }
   }
 
   /** graceful: finish the current job first (QUIT); immediate: kill it (TERM/INT). */
@@ -202,13 +266,12 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
   }
 
-  /** A reserved job, null when the queues are empty, 'error' when Redis failed (after backoff, retry). */
-  private async reserveSafely(queues: readonly string[]): Promise<Reserved | null | 'error'> {
+  /** A batch ([] when the queues are empty), 'error' when Redis failed (after backoff, retry). */
+  private async reserveSafely(queues: readonly string[]): Promise<Reserved[] | 'error'> {
     try {
-      const pid = this.opts.executor.nextPid;
-      const got = await this.opts.ops.reserve(queues, pid);
+      const got = await this.opts.ops.reserve(queues, this.opts.executor.nextPid, this.want());
       this.redisOk();
-      return got ? toReserved(got, pid) : null;
+      return this.batchOf(got);
     } catch (e) {
       this.redisFailed(e);
       return 'error';
@@ -233,6 +296,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   private async perform(reserved: Reserved): Promise<void> {
     this.current = reserved;
+    if (this.maxBatch > 1) this.opts.cursor?.mark(this.batchSha, this.done.length, 'run');
     this.safeEmit('job', reserved);
     let report: JobReport;
     if (!reserved.job) {
@@ -253,34 +317,54 @@ export class Worker extends EventEmitter<WorkerEvents> {
       }
     }
     const settlement = this.killedForShutdown && this.opts.requeueOnShutdown ? { kind: 'requeue' as const } : toSettlement(report.outcome);
-    // A failure record embeds the payload: check (only on this rare path) that every peer can read it back.
-    if (settlement.kind === 'failed' && reserved.job) reserved.jsonObject = isJsonObject(reserved.raw);
-    this.next = await this.settle(reserved, settlement);
+    if (this.maxBatch > 1 && this.plain(reserved, settlement)) {
+      // Nothing to write but counters: the batch's round trip does it.
+      this.done.push(reserved);
+      this.opts.cursor?.mark(this.batchSha, this.done.length, 'idle');
+      if (this.ahead.length === 0 && performance.now() - this.batchStart <= BATCH_MS) this.claimSize = Math.min(this.maxBatch, this.claimSize * 2);
+    } else {
+      // A failure record embeds the payload: check (only on this rare path) that every peer can read it back.
+      if (settlement.kind === 'failed' && reserved.job) reserved.jsonObject = isJsonObject(reserved.raw);
+      const atLimit = this.opts.maxJobs !== undefined && this.opts.maxJobs > 0 && this.processed + 1 >= this.opts.maxJobs;
+      if (this.stopping || this.paused || atLimit || settlement.kind === 'requeue') {
+        // No more jobs: the rest of the batch stays parked behind this one and is given back.
+        await this.settle({ r: reserved, s: settlement }, false);
+      } else {
+        // The rest of the batch is parked right behind this one: the round trip takes it again.
+        this.ahead = [];
+        this.ahead = await this.settle({ r: reserved, s: settlement }, true);
+      }
+    }
     this.current = undefined;
     this.processed++;
     this.safeEmit('settled', report);
   }
 
+  /** A plain success: done, untracked, a result JSON can hold. */
+  private plain(reserved: Reserved, s: Settlement): boolean {
+    if (s.kind !== 'done' || !reserved.job || reserved.tracked) return false;
+    if (s.result === undefined || s.result === null || typeof s.result === 'boolean') return true;
+    try {
+      phpJsonEncode(s.result);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /**
-   * Retry until Redis takes the bookkeeping (finish is idempotent, so a retry after a lost reply
-   * writes nothing twice). After redisTimeout the worker gives up; the job stays in its in-flight
-   * list and the next recovery settles it.
+   * Retry until Redis takes the bookkeeping (every step checks the in-flight head, so a retry
+   * after a lost reply writes nothing twice). The same round trip takes the next batch unless we
+   * are about to stop or pause. After redisTimeout the worker gives up; the jobs stay in the
+   * in-flight list and the next recovery settles them.
    */
-  private async settle(reserved: Reserved, s: Settlement): Promise<Reserved | null> {
+  private async settle(last: { r: Reserved; s: Settlement } | undefined, reserve: boolean): Promise<Reserved[]> {
     for (;;) {
       try {
-        // Same round trip reserves the next job, unless we are about to stop or pause. Retrying
-        // it is safe too: a job it already reserved is parked at our in-flight head and claimed again.
-        const last = this.opts.maxJobs !== undefined && this.opts.maxJobs > 0 && this.processed + 1 >= this.opts.maxJobs;
-        if (this.stopping || this.paused || last || s.kind === 'requeue' || hasWildcard(this.opts.queues)) {
-          await this.opts.ops.finish(reserved, s);
-          this.redisOk();
-          return null;
-        }
-        const pid = this.opts.executor.nextPid;
-        const got = await this.opts.ops.finishAndReserve(reserved, s, resolveQueues(this.opts.queues, []), pid);
+        const got = await this.opts.ops.settle(this.done, last, reserve ? this.lastQueues : [], this.opts.executor.nextPid, this.want());
+        this.done = [];
         this.redisOk();
-        return got ? toReserved(got, pid) : null;
+        return this.batchOf(got);
       } catch (e) {
         this.redisFailed(e);
         await sleep(Math.min(100 * 2 ** Math.min(this.outageErrors, 5), 2000));
@@ -299,7 +383,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
 /** A taken job, decoded (or marked invalid, its bytes kept). */
 export function toReserved(got: Taken, pid: number | undefined): Reserved {
-  const base = { queue: got.queue, raw: got.raw, ...(got.bytes ? { bytes: got.bytes } : {}), ...(pid !== undefined ? { pid } : {}) };
+  const base = { queue: got.queue, raw: got.raw, ...(got.bytes ? { bytes: got.bytes } : {}), ...(pid !== undefined ? { pid } : {}), ...(got.tracked ? { tracked: true } : {}) };
   try {
     if (got.bytes) assertUtf8(got.bytes, got.raw);
     return { ...base, job: decodePayload(got.raw), jsonObject: true };

@@ -18,13 +18,25 @@
  *         JSON object (embed verbatim)  +10 SHA-1 of the payload bytes
  *   Returns 1 (finished), 2 (requeued), 0 (not ours any more: nothing done).
  *
- * reserve_next(ko, ao) — take the next job and record it, atomically: for each queue in priority
- * order a job parked in our in-flight list (a blocking BLMOVE's) is claimed first, else LMOVE
- * moves the queue head into the in-flight list (never only in client memory); then SET
- * worker:WID {queue, run_at, payload: exact bytes}, status RUNNING if tracked, job:ID:pid.
- *   KEYS: +1 worker:WID, then pairs (queue:Qk, worker:WID:inflight:Qk), k = 1..n
- *   ARGV: +1 run_at (JSON string)  +2 namespace  +3 child pid or ''  +4 now  +4+k Qk (JSON string)
- *   Returns {k, raw} or false.
+ * pop_done(ko, ao) — settle, in one step, the jobs of a batch that ran to a plain success (done,
+ * untracked: nothing to write but counters) while still at the head of the in-flight list:
+ * checked by the SHA-1 of the head (a retry after a lost reply pops nothing), LTRIM, counters by
+ * d, their job:ID:pid keys deleted.
+ *   KEYS: +1 worker:WID:inflight:Q  +2 stat:processed  +3 stat:processed:WID
+ *   ARGV: +1 d (jobs done)  +2 SHA-1 of the head's bytes
+ *   pid keys: KEYS[pk + 1 .. pk + d] ('' when a job has no id).
+ *
+ * reserve_batch(ko, ao, pk) — take up to max jobs and record them, atomically: in priority order
+ * the first queue with jobs parked in our in-flight list (a blocking BLMOVE's, or a batch's not yet
+ * started) or waiting is used; parked jobs come first, then LMOVE moves more from the queue head
+ * into the in-flight list (never only in client memory). Only the first job may be tracked
+ * (status key present) or unreadable to cjson: such a job further on ends the batch (moved back or
+ * left parked), so it is settled on its own and its status turns RUNNING only when it starts. SET worker:WID {queue, run_at, payload: first job's
+ * exact bytes}, its status RUNNING if tracked, job:ID:pid for every job taken.
+ *   KEYS: +1 worker:WID, then pairs (queue:Qk, worker:WID:inflight:Qk), k = 1..n (n = count)
+ *   ARGV: +1 run_at (JSON string)  +2 namespace  +3 child pid or ''  +4 now  +5 max jobs
+ *         +5+k Qk (JSON string)
+ *   Returns {k, first must be settled alone (0|1), raw1, raw2, ...} or false.
  */
 import { EMBED_LUA, JOB_KEYS_LUA, SET_STATUS_LUA } from './lua-lib';
 
@@ -53,31 +65,104 @@ local function finish_job(ko, ao)
   return 1
 end
 
-local function reserve_next(ko, ao)
-  local n = (#KEYS - ko - 1) / 2
-  local found, k
-  for i = 1, n do
-    local parked = redis.call('LINDEX', KEYS[ko + 2 * i + 1], 0)
-    if parked then found = parked; k = i; break end
+local function pop_done(ko, ao, pk)
+  local d = tonumber(ARGV[ao + 1])
+  if d < 1 then return 0 end
+  local head = redis.call('LINDEX', KEYS[ko + 1], 0)
+  if not head or redis.sha1hex(head) ~= ARGV[ao + 2] then return 0 end
+  redis.call('LTRIM', KEYS[ko + 1], d, -1)
+  redis.call('INCRBY', KEYS[ko + 2], d)
+  redis.call('INCRBY', KEYS[ko + 3], d)
+  for i = pk + 1, pk + d do
+    if KEYS[i] ~= '' then redis.call('DEL', KEYS[i]) end
   end
-  if not found then
+  return d
+end
+
+-- The payload as cjson reads it, or false. A job must run alone (first of its batch, settled on
+-- its own) when it is tracked or when cjson cannot read it (JavaScript may still find it tracked).
+local function decoded(raw)
+  local ok, v = pcall(cjson.decode, raw)
+  if ok and type(v) == 'table' then return v end
+  return false
+end
+
+local function has_id(job)
+  return job and type(job.id) == 'string'
+end
+
+local function solo(ns, job)
+  if not job then return true end
+  return has_id(job) and redis.call('EXISTS', (job_keys(ns, job))) == 1
+end
+
+local function reserve_batch(ko, ao, n)
+  -- (returns tracked = 1 for a first job that must be settled on its own)
+  local max = tonumber(ARGV[ao + 5])
+  local found, k = {}, nil
+  for i = 1, n do
+    local parked = redis.call('LRANGE', KEYS[ko + 2 * i + 1], 0, max - 1)
+    if #parked > 0 then found = parked; k = i; break end
+  end
+  if not k then
     for i = 1, n do
       local moved = redis.call('LMOVE', KEYS[ko + 2 * i], KEYS[ko + 2 * i + 1], 'LEFT', 'RIGHT')
-      if moved then found = moved; k = i; break end
+      if moved then found = {moved}; k = i; break end
     end
   end
-  if not found then return false end
-  local payload, job = embed(found)
-  redis.call('SET', KEYS[ko + 1], '{"queue":' .. ARGV[ao + k + 4] .. ',"run_at":' .. ARGV[ao + 1] .. ',"payload":' .. payload .. '}')
-  if job and type(job.id) == 'string' then
-    local status_key, pid_key = job_keys(ARGV[ao + 2], job)
-    set_status(status_key, '2', ARGV[ao + 4], 'null')
-    if ARGV[ao + 3] ~= '' then redis.call('SET', pid_key, ARGV[ao + 3]) end
+  if not k then return false end
+  local ns, pid = ARGV[ao + 2], ARGV[ao + 3]
+  local jobs = {}
+  for j = 1, #found do jobs[j] = decoded(found[j]) end
+  local tracked = 0
+  if not jobs[1] then tracked = 1
+  elseif has_id(jobs[1]) and set_status((job_keys(ns, jobs[1])), '2', ARGV[ao + 4], 'null') then tracked = 1 end
+  -- The batch is the contiguous head of the in-flight list and holds no tracked job but its first:
+  -- a parked tracked job ends it (it stays parked and is taken next, as a first).
+  local full = tracked == 1
+  for j = 2, #found do
+    if solo(ns, jobs[j]) then
+      for x = #found, j, -1 do found[x] = nil; jobs[x] = nil end
+      full = true
+      break
+    end
   end
-  return {k, found}
+  while not full and #found < max do
+    local moved = redis.call('LMOVE', KEYS[ko + 2 * k], KEYS[ko + 2 * k + 1], 'LEFT', 'RIGHT')
+    if not moved then break end
+    local job = decoded(moved)
+    if solo(ns, job) then
+      -- back to the head of its queue, untouched
+      redis.call('LMOVE', KEYS[ko + 2 * k + 1], KEYS[ko + 2 * k], 'RIGHT', 'LEFT')
+      break
+    end
+    found[#found + 1] = moved
+    jobs[#found] = job
+  end
+  if tracked == 1 then
+    for x = #found, 2, -1 do found[x] = nil end
+  end
+  local payload = embed(found[1])
+  redis.call('SET', KEYS[ko + 1], '{"queue":' .. ARGV[ao + k + 5] .. ',"run_at":' .. ARGV[ao + 1] .. ',"payload":' .. payload .. '}')
+  if pid ~= '' then
+    for j = 1, #found do
+      if has_id(jobs[j]) then
+        local _, pkey = job_keys(ns, jobs[j])
+        redis.call('SET', pkey, pid)
+      end
+    end
+  end
+  local reply = {k, tracked}
+  for j = 1, #found do reply[j + 2] = found[j] end
+  return reply
 end
 `;
 
-/** Number of KEYS and ARGV finish_job reads (the offset of reserve_next in finishReserve). */
+/** Number of KEYS and ARGV finish_job reads (its offset in the settle script). */
 export const FINISH_KEYS = 10;
 export const FINISH_ARGS = 10;
+/** Number of KEYS and ARGV pop_done reads before its pid keys. */
+export const POP_KEYS = 3;
+export const POP_ARGS = 2;
+/** ARGV reserve_batch reads before its queue names. */
+export const RESERVE_ARGS = 5;

@@ -12,22 +12,28 @@ import { EMBED_LUA, JOB_KEYS_LUA, SET_STATUS_LUA } from './lua-lib';
  * ARGV[2] record head, up to and including `"payload":`
  * ARGV[3] record tail, from `,"exception":` to the closing brace
  * ARGV[4] namespace (with ':'), ARGV[5] now (unix seconds), ARGV[6] status TTL
- * ARGV[7] the bytes the caller read at the head of the list (checked, so a concurrent recovery
+ * ARGV[7] the bytes the caller read at that end of the list (checked, so a concurrent recovery
  *         cannot make us settle another item), ARGV[8] '1' if they are a strict JSON object
+ * ARGV[9] 'tail': take the item at the tail (parked jobs requeued last-first keep their order),
+ *         else the head
  * Returns the payload handled, false when the list is empty, -1 when the head changed.
  * A tracked job's status becomes FAILED (TTL) or, requeued, WAITING; its job:ID:pid goes.
  */
 export const recoverOne = new Script(
   'recover',
   `${SET_STATUS_LUA}${EMBED_LUA}${JOB_KEYS_LUA}
-local head = redis.call('LINDEX', KEYS[1], 0)
+local side = 'LEFT'
+if ARGV[9] == 'tail' then side = 'RIGHT' end
+local head = redis.call('LINDEX', KEYS[1], side == 'LEFT' and 0 or -1)
 if not head then return false end
 if head ~= ARGV[7] then return -1 end
 local raw
 if ARGV[1] == 'requeue' then
-  raw = redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'LEFT')
-else
+  raw = redis.call('LMOVE', KEYS[1], KEYS[2], side, 'LEFT')
+elseif side == 'LEFT' then
   raw = redis.call('LPOP', KEYS[1])
+else
+  raw = redis.call('RPOP', KEYS[1])
 end
 if not raw then return false end
 local payload, job = embed(raw, ARGV[8] == '1')

@@ -1,0 +1,86 @@
+/**
+ * A loop's batch cursor: how far it got in the batch it holds, kept in a small local file so it
+ * costs no Redis round trip per job, and read back only when the loop's process died.
+ *   - a batch is the contiguous head of the worker's in-flight list; the loop runs its jobs one
+ *     by one and writes their plain successes to Redis together, one round trip per batch;
+ *   - before each job: `SHA d run` (SHA-1 of the batch's first payload, d jobs done before it);
+ *     after a plain success: `SHA d idle`. Fixed width, written in place (one pwrite).
+ *   - a recovery on this host reads it: when SHA still names the in-flight head, the first d jobs
+ *     are done (counted, popped) and the next one was running (`run`) or never started (`idle`);
+ *     any other head was never started (the batch's round trip landed). No file (another host,
+ *     or a loop that does not batch): the head is taken as running, as before batches.
+ * File: <tmpdir>/resque-ts/<SHA-1 of namespace + worker id>.cursor
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export type CursorState = 'run' | 'idle';
+
+export interface CursorReading {
+  sha: string;
+  done: number;
+  state: CursorState;
+}
+
+export function cursorPath(namespace: string, workerId: string): string {
+  const name = createHash('sha1').update(`${namespace}\0${workerId}`).digest('hex');
+  return path.join(os.tmpdir(), 'resque-ts', `${name}.cursor`);
+}
+
+/** The writer side, owned by the process that runs the jobs. */
+export class BatchCursor {
+  private fd: number | undefined;
+
+  constructor(readonly file: string) {}
+
+  /** Create (or take over) the file; a previous owner's content is replaced. */
+  open(): this {
+    fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
+    this.fd = fs.openSync(this.file, 'w', 0o600);
+    return this;
+  }
+
+  mark(sha: string, done: number, state: CursorState): void {
+    if (this.fd === undefined) return;
+    fs.writeSync(this.fd, format({ sha, done, state }), 0);
+  }
+
+  /** `remove`: a clean exit, nothing is held any more; else the file stays for recovery. */
+  close(remove: boolean): void {
+    if (this.fd === undefined) return;
+    fs.closeSync(this.fd);
+    this.fd = undefined;
+    if (remove) removeCursor(this.file);
+  }
+}
+
+function format(r: CursorReading): string {
+  return `${r.sha} ${String(r.done).padStart(10, '0')} ${r.state === 'run' ? 'run ' : 'idle'}\n`;
+}
+
+/** Replace a dead loop's cursor (recovery, after settling part of its batch). */
+export function writeCursor(file: string, r: CursorReading): void {
+  fs.writeFileSync(file, format(r), { mode: 0o600 });
+}
+
+export function readCursor(file: string): CursorReading | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'latin1');
+  } catch {
+    return undefined;
+  }
+  const m = /^([0-9a-f]{40}) (\d{10}) (run |idle)\n$/.exec(text);
+  if (!m) return undefined;
+  return { sha: m[1] as string, done: Number(m[2]), state: m[3] === 'run ' ? 'run' : 'idle' };
+}
+
+export function removeCursor(file: string): void {
+  try {
+    fs.unlinkSync(file);
+  } catch {
+    /* already gone */
+  }
+}
