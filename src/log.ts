@@ -8,6 +8,8 @@
  *      `[ID] Class (attempt: 1, pid: N) - Done (0.249 s)` | `- Error (0.012 s): why` | `- Skipped`.
  *   4. Every line goes through redactSecrets: Redis passwords never reach the log.
  *   5. Logging never throws: failing writes and stream errors are ignored.
+ *   6. Job lines are written together once per turn of the event loop (a batch of fast jobs costs
+ *      one write, not one per job); any other line, and process exit, writes them first.
  */
 import type { LogFormat, LogLevel } from './config';
 
@@ -41,11 +43,16 @@ const RESERVED = new Set(['time', 'level', 'msg']);
 /** Streams we already guard against 'error' events (one listener per stream, however many loggers). */
 const guarded = new WeakSet<object>();
 
+/** Loggers holding job lines not written yet (written at exit whatever happens). */
+const holding = new Set<Logger>();
+let exitHooked = false;
+
 export class Logger {
   readonly level: LogLevel;
   readonly format: LogFormat;
   private readonly stream: NodeJS.WritableStream;
   private readonly now: () => Date;
+  private held: string[] = [];
 
   constructor(options: LoggerOptions) {
     this.level = options.level;
@@ -69,8 +76,7 @@ export class Logger {
   /** The per-job line, at notice level. */
   jobLine(job: JobLine): void {
     try {
-      if (this.format === 'json') this.write(jobJson(this.now(), job));
-      else this.write(this.textLine('notice', jobText(job)));
+      this.hold(this.format === 'json' ? jobJson(this.now(), job) : this.textLine('notice', jobText(job)));
     } catch {
       // never let logging break a worker
     }
@@ -90,10 +96,36 @@ export class Logger {
     return this.level === 'normal' ? `[${severity}] ${text}` : `[${severity}] [${phpTime(this.now())}] ${text}`;
   }
 
+  /** Write the job lines held so far. */
+  flush(): void {
+    if (this.held.length === 0) return;
+    const text = this.held.join('');
+    this.held = [];
+    holding.delete(this);
+    this.put(text);
+  }
+
+  private hold(line: string): void {
+    if (this.held.length === 0) {
+      holding.add(this);
+      setImmediate(() => this.flush());
+      if (!exitHooked) {
+        exitHooked = true;
+        process.once('exit', () => { for (const l of holding) l.flush(); });
+      }
+    }
+    this.held.push(`${redactSecrets(line)}\n`);
+  }
+
   private write(line: string): void {
+    this.flush();
+    this.put(`${redactSecrets(line)}\n`);
+  }
+
+  private put(text: string): void {
     try {
       if (this.stream.writable === false) return;
-      this.stream.write(`${redactSecrets(line)}\n`);
+      this.stream.write(text);
     } catch {
       // a closed or broken stream loses the line, nothing more
     }

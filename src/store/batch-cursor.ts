@@ -4,12 +4,15 @@
  *   - a batch is the contiguous head of the worker's in-flight list; the loop runs its jobs one
  *     by one and writes their plain successes to Redis together, one round trip per batch;
  *   - before each job: `SHA d run` (SHA-1 of the batch's first payload, d jobs done before it);
- *     after a plain success: `SHA d idle`. Fixed width, written in place (one pwrite).
+ *     before the round trip that writes d plain successes: `SHA d idle`. Fixed width, written
+ *     in place (one pwrite). Between a job's end and the next mark only synchronous code runs:
+ *     a process killed from outside in that instant has its last finished job failed as
+ *     DirtyExit (as before batches, when it died before the job's own round trip).
  *   - a recovery on this host reads it: when SHA still names the in-flight head, the first d jobs
  *     are done (counted, popped) and the next one was running (`run`) or never started (`idle`);
  *     any other head was never started (the batch's round trip landed). No file (another host,
  *     or a loop that does not batch): the head is taken as running, as before batches.
- * File: <tmpdir>/resque-ts/<SHA-1 of namespace + worker id>.cursor
+ * File: /dev/shm (or <tmpdir>)/resque-ts/<SHA-1 of namespace + worker id>.cursor
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -24,14 +27,18 @@ export interface CursorReading {
   state: CursorState;
 }
 
+/** tmpfs when the host has one (a pwrite there touches no disk journal), else the temp folder. */
+const BASE = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
+
 export function cursorPath(namespace: string, workerId: string): string {
   const name = createHash('sha1').update(`${namespace}\0${workerId}`).digest('hex');
-  return path.join(os.tmpdir(), 'resque-ts', `${name}.cursor`);
+  return path.join(BASE, 'resque-ts', `${name}.cursor`);
 }
 
 /** The writer side, owned by the process that runs the jobs. */
 export class BatchCursor {
   private fd: number | undefined;
+  private readonly buf = Buffer.alloc(LINE_BYTES);
 
   constructor(readonly file: string) {}
 
@@ -44,7 +51,9 @@ export class BatchCursor {
 
   mark(sha: string, done: number, state: CursorState): void {
     if (this.fd === undefined) return;
-    fs.writeSync(this.fd, format({ sha, done, state }), 0);
+    // One pwrite of a preallocated buffer per mark: this runs once per job.
+    this.buf.write(format({ sha, done, state }), 0, 'latin1');
+    fs.writeSync(this.fd, this.buf, 0, LINE_BYTES, 0);
   }
 
   /** `remove`: a clean exit, nothing is held any more; else the file stays for recovery. */
@@ -55,6 +64,9 @@ export class BatchCursor {
     if (remove) removeCursor(this.file);
   }
 }
+
+/** `SHA(40) DONE(10) STATE(4)\n` */
+const LINE_BYTES = 40 + 1 + 10 + 1 + 4 + 1;
 
 function format(r: CursorReading): string {
   return `${r.sha} ${String(r.done).padStart(10, '0')} ${r.state === 'run' ? 'run ' : 'idle'}\n`;

@@ -10,12 +10,13 @@
  *   its bookkeeping waits for the batch's round trip, which also takes the next batch. A job
  *   that needs more (failure, skip, tracked status) or a batch older than BATCH_MS settles at
  *   once. The batch cursor (a local file) records progress per job for recovery. The batch size
- *   adapts: it doubles after a batch that ran within BATCH_MS, and drops to 1 otherwise.
+ *   adapts: it doubles after a batch that ran within BATCH_MS, and drops to what ran in time otherwise.
  *   4. stop('graceful') finishes the current job; stop('immediate') kills it (DirtyExit);
  *      pause()/resume() stop and restart reserving; killCurrent() kills the child only.
  */
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
+import { isUtf8 } from 'node:buffer';
 import { decodePayload, type DecodedJob } from '../payload';
 import { InvalidPayloadError, normalizeError, type NormalizedError } from '../errors';
 import { hasWildcard, resolveQueues } from './queue-order';
@@ -137,7 +138,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
       }
       // A batch past its time settles (and is taken again, from Redis) before its next job.
       if (this.done.length > 0 && (this.ahead.length === 0 || performance.now() - this.batchStart > BATCH_MS)) {
-        if (this.ahead.length > 0) this.claimSize = 1;
+        // Next time take about what fits in BATCH_MS (1 for slow jobs: none wait parked behind them).
+        if (this.ahead.length > 0) this.claimSize = Math.max(1, this.done.length);
         this.ahead = [];
       }
       if (this.ahead.length === 0) {
@@ -320,7 +322,6 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (this.maxBatch > 1 && this.plain(reserved, settlement)) {
       // Nothing to write but counters: the batch's round trip does it.
       this.done.push(reserved);
-      this.opts.cursor?.mark(this.batchSha, this.done.length, 'idle');
       if (this.ahead.length === 0 && performance.now() - this.batchStart <= BATCH_MS) this.claimSize = Math.min(this.maxBatch, this.claimSize * 2);
     } else {
       // A failure record embeds the payload: check (only on this rare path) that every peer can read it back.
@@ -360,6 +361,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
    */
   private async settle(last: { r: Reserved; s: Settlement } | undefined, reserve: boolean): Promise<Reserved[]> {
     for (;;) {
+      // The plain successes about to be written are done; nothing runs now (a final job stays 'run').
+      if (!last && this.done.length > 0) this.opts.cursor?.mark(this.batchSha, this.done.length, 'idle');
       try {
         const got = await this.opts.ops.settle(this.done, last, reserve ? this.lastQueues : [], this.opts.executor.nextPid, this.want());
         this.done = [];
@@ -417,15 +420,9 @@ function toSettlement(o: JobReport['outcome']): Settlement {
   }
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
 /** A payload must be UTF-8 to be a job (its bytes are still kept exactly in the failure record). */
 function assertUtf8(bytes: Buffer, raw: string): void {
-  try {
-    strictUtf8.decode(bytes);
-  } catch {
-    throw new InvalidPayloadError('not valid UTF-8', raw);
-  }
+  if (!isUtf8(bytes)) throw new InvalidPayloadError('not valid UTF-8', raw);
 }
 
 function asError(e: unknown): Error {
