@@ -92,6 +92,7 @@ test('jobLine text: yii2-queue shape at notice level', () => {
   log.jobLine({ id: 'def', className: 'Job', attempt: 2, pid: 43, outcome: 'Failed', seconds: 0.012, error: 'line1\nline2' });
   log.jobLine({ id: 'ghi', className: 'Job', attempt: 1, pid: 44, outcome: 'Skipped', seconds: 0.001 });
   log.jobLine({ id: undefined, className: 'Job', attempt: 1, pid: undefined, outcome: 'Failed', seconds: 1 });
+  log.flush();
   assert.deepEqual(lines, [
     '[notice] [abc] App\\Jobs\\SendEmail (attempt: 1, pid: 42) - Done (0.249 s)',
     '[notice] [def] Job (attempt: 2, pid: 43) - Error (0.012 s): line1 line2',
@@ -100,9 +101,27 @@ test('jobLine text: yii2-queue shape at notice level', () => {
   ]);
 });
 
+test('job lines of one event-loop turn go out in one write, before any later line, and by themselves on the next turn', async () => {
+  const writes = [];
+  const stream = new Writable({ write(chunk, _enc, done) { writes.push(String(chunk)); done(); } });
+  const log = new Logger({ level: 'normal', format: 'text', stream, now: () => NOW });
+  for (const id of ['a', 'b', 'c']) log.jobLine({ id, className: 'J', attempt: 1, pid: 1, outcome: 'Done', seconds: 0 });
+  assert.deepEqual(writes, []);
+  log.warning('after the jobs');
+  assert.deepEqual(writes, [
+    '[notice] [a] J (attempt: 1, pid: 1) - Done (0.000 s)\n[notice] [b] J (attempt: 1, pid: 1) - Done (0.000 s)\n[notice] [c] J (attempt: 1, pid: 1) - Done (0.000 s)\n',
+    '[warning] after the jobs\n',
+  ]);
+  log.jobLine({ id: 'd', className: 'J', attempt: 1, pid: 1, outcome: 'Done', seconds: 0 });
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(writes.length, 3);
+  assert.equal(writes[2], '[notice] [d] J (attempt: 1, pid: 1) - Done (0.000 s)\n');
+});
+
 test('jobLine text in verbose mode carries the timestamp', () => {
   const { lines, log } = capture('verbose');
   log.jobLine({ id: 'a', className: 'J', attempt: 1, pid: 1, outcome: 'Done', seconds: 0 });
+  log.flush();
   assert.equal(lines[0], '[notice] [08:58:29 2026-11-21] [a] J (attempt: 1, pid: 1) - Done (0.000 s)');
 });
 
@@ -110,6 +129,7 @@ test('jobLine json', () => {
   const { lines, log } = capture('normal', 'json');
   log.jobLine({ id: 'abc', className: 'J', attempt: 1, pid: 42, outcome: 'Failed', seconds: 0.01234, error: 'boom' });
   log.jobLine({ id: undefined, className: 'J', attempt: 3, pid: undefined, outcome: 'Done', seconds: 2 });
+  log.flush();
   assert.deepEqual(JSON.parse(lines[0]), {
     time: NOW.toISOString(), level: 'notice', event: 'job', id: 'abc', class: 'J', attempt: 1, pid: 42,
     outcome: 'Failed', seconds: 0.012, error: 'boom',
