@@ -12,7 +12,7 @@ import { Connection, type RedisSpec } from './redis/connection';
 import { Keys } from './redis/keys';
 import { DoNotCreate } from './errors';
 import { assertJobArgs, decodePayload, encodePayload, microtime, newJobId, type DecodedJob, type JobArgs } from './payload';
-import { dequeue, peekRaw, pushItems, queueNames, queueSize, removeQueue, type DequeueFilter, type QueueItem } from './store/queues';
+import { dequeue, peekRaw, pushItems, pushOne, queueNames, queueSize, removeQueue, type DequeueFilter, type QueueItem } from './store/queues';
 import { JobStatus, waitingPacket } from './store/status';
 
 export interface ResqueOptions {
@@ -73,8 +73,16 @@ export class Resque {
    * cancelled it. `args` is php-resque's `$args`: a plain object, an array or null.
    */
   async enqueue(queue: string, jobClass: string, args: JobArgs = {}, trackStatus = false, prefix = ''): Promise<string | false> {
-    const [id] = await this.enqueueBulk(queue, [{ class: jobClass, args, trackStatus, prefix }]);
-    return id ?? false;
+    if (this.hooks.beforeEnqueue.length > 0 || this.hooks.afterEnqueue.length > 0 || trackStatus) {
+      const [id] = await this.enqueueBulk(queue, [{ class: jobClass, args, trackStatus, prefix }]);
+      return id ?? false;
+    }
+    // The common case, kept short: one round trip, and everything here adds to its latency.
+    assertQueueName(queue);
+    const job = { class: jobClass, args, prefix };
+    const id = newJobId();
+    await pushOne(await this.redis(), this.keys, queue, payloadOf(job, checkedArgs(job), id, performance.timeOrigin + performance.now()));
+    return id;
   }
 
   /** Push many jobs in one round trip. Resolves one entry per job: its id, or false if a hook cancelled it. */
@@ -85,17 +93,14 @@ export class Resque {
     const pushed: Array<{ job: BulkJob; args: JobArgs; id: string }> = [];
     const now = performance.timeOrigin + performance.now();
     for (const job of jobs) {
-      const args = job.args === undefined ? {} : job.args;
-      assertJobArgs(args);
-      if (typeof job.class !== 'string' || job.class === '') throw new TypeError('Job class must be a non-empty string');
+      const args = checkedArgs(job);
       const id = newJobId();
       if (this.hooks.beforeEnqueue.length > 0 && !(await this.runBefore(job.class, args, queue, id))) {
         ids.push(false);
         continue;
       }
-      const prefix = job.prefix ?? '';
-      const raw = encodePayload({ className: job.class, args, id, prefix, queueTime: microtime(now) });
-      items.push(job.trackStatus ? { raw, status: { key: this.keys.status(id, prefix), packet: waitingPacket(Math.floor(now / 1000)) } } : { raw });
+      const raw = payloadOf(job, args, id, now);
+      items.push(job.trackStatus ? { raw, status: { key: this.keys.status(id, job.prefix ?? ''), packet: waitingPacket(Math.floor(now / 1000)) } } : { raw });
       pushed.push({ job, args, id });
       ids.push(id);
     }
@@ -244,6 +249,19 @@ export class Resque {
     Resque.instance = undefined;
     if (old) await old.close();
   }
+}
+
+/** A job's args ({} when omitted), after checking them and its class. */
+function checkedArgs(job: Pick<BulkJob, 'class' | 'args'>): JobArgs {
+  const args = job.args === undefined ? {} : job.args;
+  assertJobArgs(args);
+  if (typeof job.class !== 'string' || job.class === '') throw new TypeError('Job class must be a non-empty string');
+  return args;
+}
+
+/** php-resque 2.x's payload for a new job enqueued at `nowMs`. */
+function payloadOf(job: Pick<BulkJob, 'class' | 'prefix'>, args: JobArgs, id: string, nowMs: number): string {
+  return encodePayload({ className: job.class, args, id, prefix: job.prefix ?? '', queueTime: microtime(nowMs) });
 }
 
 function assertQueueName(queue: string): void {

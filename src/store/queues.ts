@@ -22,6 +22,11 @@ export interface QueueItem {
 const PUSH_CHUNK = 4000;
 
 /** Push items onto one queue: one Lua command per chunk (status packets, SADD, RPUSH, atomically). */
+/** One untracked job: the `enqueue` script with a single payload. */
+export function pushOne(redis: Redis, keys: Keys, queue: string, raw: string): Promise<unknown> {
+  return enqueue.run(redis, [keys.queues(), keys.queue(queue)], [queue, 1, raw]);
+}
+
 export async function pushItems(redis: Redis, keys: Keys, queue: string, items: readonly QueueItem[]): Promise<void> {
   for (let i = 0; i < items.length; i += PUSH_CHUNK) {
     const chunk = items.slice(i, i + PUSH_CHUNK);
