@@ -106,8 +106,12 @@ function redisClient() {
   return c;
 }
 
+// Our workers' batch cursors go to a folder of the run's own, removed at exit.
+const CURSOR_DIR = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'bench-cursors-'));
+process.on('exit', () => fs.rmSync(CURSOR_DIR, { recursive: true, force: true }));
+
 function childEnv() {
-  const env = { ...process.env, BENCH_REDIS_PORT: String(server.port) };
+  const env = { ...process.env, BENCH_REDIS_PORT: String(server.port), RESQUE_CURSOR_DIR: CURSOR_DIR };
   for (const k of ['QUEUE', 'COUNT', 'PREFIX', 'REDIS_URL', 'REDIS_BACKEND', 'REDIS_BACKEND_DB', 'BLOCKING', 'INTERVAL',
     'VERBOSE', 'VVERBOSE', 'LOGGING', 'APP_INCLUDE', 'PIDFILE', 'GRACEFUL_TERM', 'RESQUE_SUPERVISED', 'NODE_OPTIONS']) delete env[k];
   return env;

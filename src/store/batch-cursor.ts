@@ -12,7 +12,8 @@
  *     are done (counted, popped) and the next one was running (`run`) or never started (`idle`);
  *     any other head was never started (the batch's round trip landed). No file (another host,
  *     or a loop that does not batch): the head is taken as running, as before batches.
- * File: /dev/shm (or <tmpdir>)/resque-ts/<SHA-1 of namespace + worker id>.cursor
+ * File: $RESQUE_CURSOR_DIR, else /dev/shm/resque-ts (or <tmpdir>/resque-ts), then
+ * <SHA-1 of namespace + worker id>.cursor
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -28,11 +29,12 @@ export interface CursorReading {
 }
 
 /** tmpfs when the host has one (a pwrite there touches no disk journal), else the temp folder. */
-const BASE = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
+const DEFAULT_DIR = path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'resque-ts');
 
+/** RESQUE_CURSOR_DIR overrides the folder (every worker of a host must agree on it). */
 export function cursorPath(namespace: string, workerId: string): string {
   const name = createHash('sha1').update(`${namespace}\0${workerId}`).digest('hex');
-  return path.join(BASE, 'resque-ts', `${name}.cursor`);
+  return path.join(process.env['RESQUE_CURSOR_DIR'] || DEFAULT_DIR, `${name}.cursor`);
 }
 
 /** The writer side, owned by the process that runs the jobs. */

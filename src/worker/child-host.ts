@@ -207,7 +207,10 @@ export class ChildWorkerHost {
       try {
         const redis = await connection.client();
         const working = await redis.get(keys.worker(workerId));
-        if (!working) return;
+        if (!working) {
+          removeCursor(cursorPath(keys.ns, workerId)); // it held nothing: its cursor says nothing
+          return;
+        }
         const queue = String((JSON.parse(working) as { queue?: unknown }).queue ?? '');
         // A batch's finished jobs are popped (counted) first; a head that never started stays
         // parked for the next job process.

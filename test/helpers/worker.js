@@ -25,6 +25,12 @@ const CLEARED_ENV = [
 
 const started = new Set();
 
+// Batch cursors of the workers this test file starts (and of recoveries it runs in-process) go to
+// a folder of its own, removed at exit: a SIGKILLed worker's cursor is not left on the machine.
+const CURSOR_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'resque-cursors-'));
+process.env.RESQUE_CURSOR_DIR = CURSOR_DIR;
+process.on('exit', () => fs.rmSync(CURSOR_DIR, { recursive: true, force: true }));
+
 function killGroup(pid, signal = 'SIGKILL') {
   try {
     process.kill(-pid, signal);
