@@ -34,6 +34,34 @@ async function pushWriters(r, ns, file, n) {
   return ids;
 }
 
+/** testSetup plus a temporary `done.txt` that WritesFile jobs append their ids to. */
+async function setupWithFile(t, name) {
+  const ctx = await testSetup(t, redis, name);
+  const dir = tempDir();
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return { ...ctx, file: path.join(dir, 'done.txt') };
+}
+
+/** 30 writers, a job that SIGKILLs its own process, 30 writers: the killer lands inside a batch (1, 2, 4, 8, 16). */
+async function pushAroundKiller(r, ns, file) {
+  const before = await pushWriters(r, ns, file, 30);
+  const killer = await pushJob(r, ns, 'KillsItself', {}, { track: false });
+  const after = await pushWriters(r, ns, file, 30);
+  return { before, killer, after };
+}
+
+/** Every writer ran once, in order; the killer is the one failure (`exception`); counters exact; nothing held. */
+async function assertKillerAccounting(r, ns, file, { before, killer, after }, exception) {
+  assert.deepEqual(linesOf(file), [...before, ...after]);
+  const failed = await failures(r, ns);
+  assert.equal(failed.length, 1, JSON.stringify(failed));
+  assert.equal(failed[0].exception, exception);
+  assert.equal(failed[0].payload.id, killer.id);
+  assert.equal(await int(r, `${ns}:stat:processed`), 61);
+  assert.equal(await int(r, `${ns}:stat:failed`), 1);
+  await assertNothingHeld(r, ns);
+}
+
 /** Nothing held: no in-flight list, no working-on, no job:ID:pid key. */
 async function assertNothingHeld(r, ns) {
   assert.deepEqual(await inflightLists(r, ns), []);
@@ -44,10 +72,7 @@ async function assertNothingHeld(r, ns) {
 for (const engine of [[], ['--in-process']]) {
   const name = engine.length ? '--in-process' : 'default engine';
   test(`${name}: 400 jobs drained in batches run once each, in queue order, with exact counters and far fewer round trips`, async (t) => {
-    const { srv, ns, r } = await testSetup(t, redis, 'bd');
-    const dir = tempDir();
-    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-    const file = path.join(dir, 'done.txt');
+    const { srv, ns, r, file } = await setupWithFile(t, 'bd');
     const ids = await pushWriters(r, ns, file, 400);
     await r.config('RESETSTAT');
     const w = startWorker({ srv, ns, args: ['--once', ...engine] });
@@ -64,10 +89,7 @@ for (const engine of [[], ['--in-process']]) {
 }
 
 test('--batch=1 takes one job per round trip (the batch size is a real knob)', async (t) => {
-  const { srv, ns, r } = await testSetup(t, redis, 'b1');
-  const dir = tempDir();
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, 'done.txt');
+  const { srv, ns, r, file } = await setupWithFile(t, 'b1');
   const ids = await pushWriters(r, ns, file, 50);
   await r.config('RESETSTAT');
   const w = startWorker({ srv, ns, args: ['--once', '--in-process', '--batch=1'] });
@@ -77,10 +99,7 @@ test('--batch=1 takes one job per round trip (the batch size is a real knob)', a
 });
 
 test('a tracked job among untracked ones runs alone: working-on names it while it runs, its status goes RUNNING then COMPLETE', async (t) => {
-  const { srv, ns, r } = await testSetup(t, redis, 'bt');
-  const dir = tempDir();
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, 'done.txt');
+  const { srv, ns, r, file } = await setupWithFile(t, 'bt');
   const before = await pushWriters(r, ns, file, 40);
   const slow = await pushJob(r, ns, 'Slow', { ms: 1500 });
   const after = await pushWriters(r, ns, file, 40);
@@ -100,57 +119,29 @@ test('a tracked job among untracked ones runs alone: working-on names it while i
 });
 
 test('default engine: a job process killed mid-batch — finished jobs counted once, the killer fails (DirtyExitError), the rest run once', async (t) => {
-  const { srv, ns, r } = await testSetup(t, redis, 'bk');
-  const dir = tempDir();
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, 'done.txt');
-  // 30 fast jobs grow the batch (1, 2, 4, 8, 16): the killer is well inside one.
-  const before = await pushWriters(r, ns, file, 30);
-  const killer = await pushJob(r, ns, 'KillsItself', {}, { track: false });
-  const after = await pushWriters(r, ns, file, 30);
+  const { srv, ns, r, file } = await setupWithFile(t, 'bk');
+  const jobs = await pushAroundKiller(r, ns, file);
   const w = startWorker({ srv, ns, args: ['--once'] });
   assert.equal((await w.waitExit({ timeoutMs: 30000 })).code, 0, w.output);
-  assert.deepEqual(linesOf(file), [...before, ...after]);
-  const failed = await failures(r, ns);
-  assert.equal(failed.length, 1);
-  assert.equal(failed[0].exception, 'DirtyExitError');
-  assert.equal(failed[0].payload.id, killer.id);
-  assert.equal(await int(r, `${ns}:stat:processed`), 61);
-  assert.equal(await int(r, `${ns}:stat:failed`), 1);
-  await assertNothingHeld(r, ns);
+  await assertKillerAccounting(r, ns, file, jobs, 'DirtyExitError');
 });
 
 test('--in-process worker killed by its job mid-batch: the next worker counts the finished jobs once, fails the killer, runs the rest', async (t) => {
-  const { srv, ns, r } = await testSetup(t, redis, 'bi');
-  const dir = tempDir();
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, 'done.txt');
-  const before = await pushWriters(r, ns, file, 30);
-  const killer = await pushJob(r, ns, 'KillsItself', {}, { track: false });
-  const after = await pushWriters(r, ns, file, 30);
+  const { srv, ns, r, file } = await setupWithFile(t, 'bi');
+  const jobs = await pushAroundKiller(r, ns, file);
   const first = startWorker({ srv, ns, args: ['--in-process'] });
   const exit = await first.waitExit({ timeoutMs: 30000 });
   assert.equal(exit.signal, 'SIGKILL', first.output);
-  assert.deepEqual(linesOf(file), before);
+  assert.deepEqual(linesOf(file), jobs.before);
   // The dead worker still holds its batch: the finished part is not counted yet.
   assert.ok((await inflightLists(r, ns)).length > 0);
   const second = startWorker({ srv, ns, args: ['--in-process', '--once'] });
   assert.equal((await second.waitExit({ timeoutMs: 30000 })).code, 0, second.output);
-  assert.deepEqual(linesOf(file), [...before, ...after]);
-  const failed = await failures(r, ns);
-  assert.equal(failed.length, 1, JSON.stringify(failed));
-  assert.equal(failed[0].exception, 'PruneDeadWorkerDirtyExit');
-  assert.equal(failed[0].payload.id, killer.id);
-  assert.equal(await int(r, `${ns}:stat:processed`), 61);
-  assert.equal(await int(r, `${ns}:stat:failed`), 1);
-  await assertNothingHeld(r, ns);
+  await assertKillerAccounting(r, ns, file, jobs, 'PruneDeadWorkerDirtyExit');
 });
 
 test('QUIT mid-batch: the finished jobs are counted, the ones not started go back to the head of the queue in order', async (t) => {
-  const { srv, ns, r } = await testSetup(t, redis, 'bq');
-  const dir = tempDir();
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, 'done.txt');
+  const { srv, ns, r, file } = await setupWithFile(t, 'bq');
   const before = await pushWriters(r, ns, file, 5);
   // Untracked: it is batched with the fast ones around it.
   const slow = await pushJob(r, ns, 'Slow', { ms: 1000 }, { track: false });
