@@ -188,7 +188,11 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * "Completed" means status 4: a job killed mid-run may have written its line and still be
  * (rightly) recorded as failed — that is counted in `failedWithLine`, not as a completion.
  */
-async function runChaos({ seed = Date.now() >>> 0, blocking = false, jobs = 300, chaosMs = 20000, spareLastWorker = false, startWorker, log = () => {} } = {}) {
+/**
+ * `tracked: false`: the jobs have no status and take 0–maxMs ms, so a worker takes them in
+ * batches and the kills land mid-batch; "completed" is then a completion line and no failure.
+ */
+async function runChaos({ seed = Date.now() >>> 0, blocking = false, jobs = 300, chaosMs = 20000, spareLastWorker = false, tracked = true, maxMs = 30, startWorker, log = () => {} } = {}) {
   const rnd = prng(seed);
   const t0 = Date.now();
   const redis = await persistentRedis();
@@ -202,7 +206,7 @@ async function runChaos({ seed = Date.now() >>> 0, blocking = false, jobs = 300,
   for (let i = 0; i < jobs; i++) {
     const id = hex32();
     ids.push(id);
-    raws.set(id, phpPayload('ChaosJob', { file, n: i }, id));
+    raws.set(id, phpPayload('ChaosJob', { file, n: i, maxMs }, id));
   }
   let pushed = 0;
   const push = async (n) => {
@@ -210,7 +214,7 @@ async function runChaos({ seed = Date.now() >>> 0, blocking = false, jobs = 300,
     const t = nowS();
     pipe.sadd(`${ns}:queues`, 'default');
     for (const id of ids.slice(pushed, pushed + n)) {
-      pipe.set(`${ns}:job:${id}:status`, `{"status":1,"updated":${t},"started":${t},"result":null}`);
+      if (tracked) pipe.set(`${ns}:job:${id}:status`, `{"status":1,"updated":${t},"started":${t},"result":null}`);
       pipe.rpush(`${ns}:queue:default`, raws.get(id));
     }
     pushed += Math.min(n, jobs - pushed);
@@ -323,11 +327,14 @@ async function runChaos({ seed = Date.now() >>> 0, blocking = false, jobs = 300,
     const queued = new Set((await r.lrange(`${ns}:queue:default`, 0, -1)).map((x) => JSON.parse(x).id));
     const perJob = ids.map((id, i) => {
       const st = statuses[i] ? JSON.parse(statuses[i]).status : null;
-      return { id, status: st, completed: st === 4, failed: failedById.get(id) ?? [], queued: queued.has(id), runs: runs.get(id) ?? 0 };
+      const failed = failedById.get(id) ?? [];
+      const completed = tracked ? st === 4 : failed.length === 0 && runs.has(id);
+      return { id, status: st, completed, failed, queued: queued.has(id), runs: runs.get(id) ?? 0 };
     });
     return {
       seed,
       blocking,
+      tracked,
       jobs,
       pushed,
       kills,
