@@ -487,6 +487,7 @@ async function main() {
         const t = now();
         try {
           const r = await runDrain(v, round);
+          r.round = round;
           drains[v.id].rounds.push(r);
           if (r.warning) {
             drains[v.id].errors.push({ round, message: r.warning, warning: true });
@@ -657,10 +658,29 @@ function buildReport({ startedAt, durationSec, machine: m, drains, enqueue, late
     ['peak RSS: ours in-process ×4 supervisor+workers / nr ×4 process', sumRss(rssSum, 'ours-inproc-x4', ['supervisor', 'worker'], { worker: 4 }), rssSum['nr-x4/process']?.peakMb.median, 'MB', 'lower'],
   ];
   const ratios = pairs.map(([name, ours, nr, unit, better]) => ({ name, ours: rnd(ours), nodeResque: rnd(nr), unit, better, ratio: rnd(ratio(ours, nr)) }));
+  // The same ratios within each round (rounds interleave ours and node-resque, so a round is one
+  // machine state).
+  const byRound = (list) => new Map(list.map((r) => [r.round, r.jobsPerSec]));
+  const roundPairs = [
+    ['drain default ×1 / nr ×1', drains['ours-default-x1'].rounds, drains['nr-x1'].rounds],
+    ['drain default ×4 / nr ×4', drains['ours-default-x4'].rounds, drains['nr-x4'].rounds],
+    ['drain in-process ×1 / nr ×1', drains['ours-inproc-x1'].rounds, drains['nr-x1'].rounds],
+    ['drain in-process ×4 / nr ×4', drains['ours-inproc-x4'].rounds, drains['nr-x4'].rounds],
+    ['enqueue one-at-a-time', enqueue.oursOne, enqueue.nrOne],
+  ];
+  const roundNumbers = Array.from({ length: CFG.rounds }, (_, i) => i + 1);
+  const perRound = roundPairs.map(([name, ours, nr]) => {
+    const o = byRound(ours);
+    const n = byRound(nr);
+    return { name, ratios: roundNumbers.map((k) => rnd(ratio(o.get(k), n.get(k)))) };
+  });
   out.push(table('Ratios ours / node-resque (medians)', ['pair', 'ours', 'node-resque', 'unit', 'ratio', 'better'],
     ratios.map((r) => [r.name, fmt(r.ours, r.unit === 'jobs/s' ? 0 : 2), fmt(r.nodeResque, r.unit === 'jobs/s' ? 0 : 2), r.unit, fmt(r.ratio, 2), `${r.better} is better`])));
   out.push('');
   out.push('RSS ratios add 4 × the largest worker/child peak (count=4: one worker process each, one live child each).');
+  out.push('');
+  out.push(table('Ratios ours / node-resque per round (jobs/s, same round)', ['pair', ...roundNumbers.map((k) => `round ${k}`)],
+    perRound.map((r) => [r.name, ...r.ratios.map((x) => fmt(x, 2))])));
 
   const errors = [
     ...Object.entries(drains).flatMap(([id, d]) => d.errors.map((e) => `drain ${id} round ${e.round}: ${e.message}`)),
@@ -679,7 +699,7 @@ function buildReport({ startedAt, durationSec, machine: m, drains, enqueue, late
       quick: CFG.quick,
       machine: m,
       settings: { ...CFG, queue: QUEUE, timing: 'drain: from the first observed processed>0 to processed>=N; jobs/s = (N - processed at first observation) / seconds' },
-      summary: { drain: drainSum, enqueue: enqSum, latency: latSum, rss: rssSum, ratios },
+      summary: { drain: drainSum, enqueue: enqSum, latency: latSum, rss: rssSum, ratios, ratiosPerRound: perRound },
       raw: { drains, enqueue, latency },
       errors,
       text,
