@@ -147,7 +147,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
         this.lastQueues = queues;
         const got = this.done.length > 0 ? await this.settle(undefined, true) : await this.reserveSafely(queues);
         if (got === 'error') {
-          await sleep(Math.min(100 * 2 ** Math.min(this.outageErrors, 5), 2000), this.wake.signal);
+          await sleep(this.backoffMs(), this.wake.signal);
           this.rearm();
           continue;
         }
@@ -164,7 +164,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
             await this.opts.ops.wait(queues, this.opts.interval, this.wake.signal);
           } catch (e) {
             this.redisFailed(e);
-            await sleep(Math.min(100 * 2 ** Math.min(this.outageErrors, 5), 2000), this.wake.signal);
+            await sleep(this.backoffMs(), this.wake.signal);
           }
           this.rearm();
           continue;
@@ -206,17 +206,26 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private async giveBack(): Promise<void> {
     const jobs = this.ahead;
     this.ahead = [];
-    if (jobs.length === 0) return;
+    if (jobs.length > 0) await this.untilRedisTakes(() => this.opts.ops.giveBack(jobs));
+  }
+
+  /** Retry with backoff until Redis takes `write` (each write checks what it acts on, so a retry is safe). */
+  private async untilRedisTakes<T>(write: () => Promise<T>): Promise<T> {
     for (;;) {
       try {
-        await this.opts.ops.giveBack(jobs);
+        const v = await write();
         this.redisOk();
-        return;
+        return v;
       } catch (e) {
         this.redisFailed(e);
-        await sleep(Math.min(100 * 2 ** Math.min(this.outageErrors, 5), 2000));
+        await sleep(this.backoffMs());
       }
     }
+  }
+
+  /** 0.1 s doubling up to 2 s with the number of Redis errors in a row. */
+  private backoffMs(): number {
+    return Math.min(100 * 2 ** Math.min(this.outageErrors, 5), 2000);
   }
 
   /** graceful: finish the current job first (QUIT); immediate: kill it (TERM/INT). */
@@ -360,19 +369,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
    * in-flight list and the next recovery settles them.
    */
   private async settle(last: { r: Reserved; s: Settlement } | undefined, reserve: boolean): Promise<Reserved[]> {
-    for (;;) {
-      // The plain successes about to be written are done; nothing runs now (a final job stays 'run').
-      if (!last && this.done.length > 0) this.opts.cursor?.mark(this.batchSha, this.done.length, 'idle');
-      try {
-        const got = await this.opts.ops.settle(this.done, last, reserve ? this.lastQueues : [], this.opts.executor.nextPid, this.want());
-        this.done = [];
-        this.redisOk();
-        return this.batchOf(got);
-      } catch (e) {
-        this.redisFailed(e);
-        await sleep(Math.min(100 * 2 ** Math.min(this.outageErrors, 5), 2000));
-      }
-    }
+    // The plain successes about to be written are done; nothing runs now (a final job stays 'run').
+    if (!last && this.done.length > 0) this.opts.cursor?.mark(this.batchSha, this.done.length, 'idle');
+    const got = await this.untilRedisTakes(() => this.opts.ops.settle(this.done, last, reserve ? this.lastQueues : [], this.opts.executor.nextPid, this.want()));
+    this.done = [];
+    return this.batchOf(got);
   }
 
   private safeEmit<K extends keyof WorkerEvents>(event: K, ...args: WorkerEvents[K]): void {
