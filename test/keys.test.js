@@ -25,6 +25,7 @@ test('key names are the ones php-resque, Ruby Resque and node-resque use', () =>
   assert.equal(k.workerStarted('h:1:q'), 'resque:worker:h:1:q:started');
   assert.equal(k.heartbeat(), 'resque:workers:heartbeat');
   assert.equal(k.inflight('h:1:q', 'q'), 'resque:worker:h:1:q:inflight:q');
+  assert.equal(k.recoveryLock(), 'resque:resque-ts:recovering');
   assert.equal(k.delayedSchedule(), 'resque:delayed_queue_schedule');
 });
 

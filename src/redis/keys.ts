@@ -50,6 +50,8 @@ export class Keys {
   inflight(workerId: string, queue: string): string { return `${this.inflightPrefix(workerId)}${queue}`; }
   /** Ours: what every in-flight list of a worker starts with (SCAN it with a `*` appended). */
   inflightPrefix(workerId: string): string { return `${this.ns}worker:${workerId}:inflight:`; }
+  /** Ours: held by the one worker recovering dead workers right now (string, with a TTL). */
+  recoveryLock(): string { return `${this.ns}resque-ts:recovering`; }
   /** Ours: last resource sample of a worker's child (hash). */
   workerUsage(workerId: string): string { return `${this.ns}worker:${workerId}:usage`; }
 

@@ -96,6 +96,29 @@ export interface OrphanReport {
   requeued: string[];
 }
 
+const LOCK_MS = 30000;
+const releaseLock = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+/**
+ * Run `fn` while holding the recovery lock, so two workers never settle the same dead worker's
+ * jobs at once (each step is atomic, but which job was running is decided across steps). The
+ * lock expires after 30 s should its holder die. Busy: resolves null at once, or with `wait`,
+ * polls every 100 ms until it is free (at most LOCK_MS).
+ */
+export async function withRecoveryLock<T>(redis: Redis, keys: Keys, owner: string, fn: () => Promise<T>, opts: { wait?: boolean } = {}): Promise<T | null> {
+  const token = `${owner} ${createHash('sha1').update(`${Date.now()}${Math.random()}`).digest('hex').slice(0, 12)}`;
+  const until = Date.now() + LOCK_MS;
+  while ((await redis.set(keys.recoveryLock(), token, 'PX', LOCK_MS, 'NX')) !== 'OK') {
+    if (!opts.wait || Date.now() > until) return null;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  try {
+    return await fn();
+  } finally {
+    await redis.eval(releaseLock, 1, keys.recoveryLock(), token).catch(() => 0);
+  }
+}
+
 /**
  * Settle a dead worker: its in-flight jobs (or, for a foreign worker, its working-on payload)
  * are failed with `reason` or requeued, then its registry entry is removed.

@@ -21,7 +21,7 @@ import { InProcessExecutor } from './in-process';
 import type { FailureBackend } from '../store/failures';
 import type { Executor } from './worker';
 import { installSignals } from './signals';
-import { findDeadWorkers, heartbeat, recoverDeadWorker, settleOwnLeftovers, registerWorker, requeueParked, unregisterWorker, workerId } from '../store/workers';
+import { findDeadWorkers, heartbeat, recoverDeadWorker, settleOwnLeftovers, registerWorker, requeueParked, unregisterWorker, withRecoveryLock, workerId } from '../store/workers';
 import { paused } from './proctitle';
 import { assembleLoop, setTitle } from './assemble';
 import { ChildWorkerHost } from './child-host';
@@ -181,14 +181,19 @@ function starting(): string {
 }
 
 async function recoverOwnLeftovers(connection: Connection, keys: Keys, id: string, config: WorkerConfig, logger: Logger): Promise<void> {
-  const report = await settleOwnLeftovers(await connection.client(), keys, id, { requeue: config.requeueOrphans });
+  const redis = await connection.client();
+  // Waits for a recovery in progress elsewhere (it may be settling these very leftovers).
+  const report = await withRecoveryLock(redis, keys, id, () => settleOwnLeftovers(redis, keys, id, { requeue: config.requeueOrphans }), { wait: true });
   if (report) logger.notice(`Settled the leftovers of a previous ${id}: ${report.failed.length} job(s) failed, ${report.requeued.length} requeued`);
 }
 
+/** Prune the dead workers, unless another worker is doing it right now (then the next round does). */
 async function recover(connection: Connection, keys: Keys, self: string, config: WorkerConfig, logger: Logger): Promise<void> {
   const redis = await connection.client();
-  for (const dead of await findDeadWorkers(redis, keys, self, { staleSeconds: STALE_SECONDS })) {
-    const report = await recoverDeadWorker(redis, keys, dead.id, { requeue: config.requeueOrphans, reason: dead.why, byWorker: self });
-    logger.notice(`Pruned dead worker ${dead.id}: ${report.failed.length} job(s) failed, ${report.requeued.length} requeued`);
-  }
+  await withRecoveryLock(redis, keys, self, async () => {
+    for (const dead of await findDeadWorkers(redis, keys, self, { staleSeconds: STALE_SECONDS })) {
+      const report = await recoverDeadWorker(redis, keys, dead.id, { requeue: config.requeueOrphans, reason: dead.why, byWorker: self });
+      logger.notice(`Pruned dead worker ${dead.id}: ${report.failed.length} job(s) failed, ${report.requeued.length} requeued`);
+    }
+  });
 }
