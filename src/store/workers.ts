@@ -3,22 +3,15 @@
  * `worker:WID:started`, per-worker stats, Ruby's `workers:heartbeat`, and our additive
  * in-flight lists `worker:WID:inflight:QUEUE`.
  *   1. register / heartbeat / unregister, each one MULTI.
- *   2. orphan recovery: a dead worker's in-flight jobs are failed (PruneDeadWorkerDirtyExit,
- *      Ruby's behaviour) or requeued at the head of their queue, one atomic step per job; a
- *      foreign worker's working-on payload (PHP/Ruby, no in-flight list) is failed like Ruby does.
- *   3. finding the dead: same-host workers whose pid is gone, any worker whose heartbeat is stale.
+ *   2. finding the dead: same-host workers whose pid is gone, any worker whose heartbeat is stale
+ *      (settling what they held is ./recovery.ts);
+ *   3. isJsonObject: whether payload bytes can be embedded verbatim in a record.
  */
 import { hostname } from 'node:os';
 import type Redis from 'ioredis';
 import type { Keys } from '../redis/keys';
 import { transaction } from '../redis/multi';
-import { recoverOne } from '../redis/scripts/recover';
-import { popDone } from '../redis/scripts/finish';
-import { cursorPath, readCursor, removeCursor, writeCursor } from './batch-cursor';
-import { createHash } from 'node:crypto';
-import { parseJson, phpJsonEncode, phpString } from '../json';
-import { phpDateC, unixNow } from '../time';
-import { STATUS_TTL } from './status';
+import { phpDateC } from '../time';
 
 /** Parsed `host:pid:queues` (split on `:` into at most 3 parts, as php-resque and Ruby do). */
 export interface WorkerIdParts {
@@ -88,173 +81,6 @@ export async function inflightKeys(redis: Redis, keys: Keys, id: string): Promis
 
 function escapeGlob(s: string): string {
   return s.replace(/[*?[\]\\]/g, '\\$&');
-}
-
-export interface OrphanReport {
-  workerId: string;
-  failed: string[];
-  requeued: string[];
-}
-
-const LOCK_MS = 30000;
-const releaseLock = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
-
-/**
- * Run `fn` while holding the recovery lock, so two workers never settle the same dead worker's
- * jobs at once (each step is atomic, but which job was running is decided across steps). The
- * lock expires after 30 s should its holder die. Busy: resolves null at once, or with `wait`,
- * polls every 100 ms until it is free (at most LOCK_MS).
- */
-export async function withRecoveryLock<T>(redis: Redis, keys: Keys, owner: string, fn: () => Promise<T>, opts: { wait?: boolean } = {}): Promise<T | null> {
-  const token = `${owner} ${createHash('sha1').update(`${Date.now()}${Math.random()}`).digest('hex').slice(0, 12)}`;
-  const until = Date.now() + LOCK_MS;
-  while ((await redis.set(keys.recoveryLock(), token, 'PX', LOCK_MS, 'NX')) !== 'OK') {
-    if (!opts.wait || Date.now() > until) return null;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  try {
-    return await fn();
-  } finally {
-    await redis.eval(releaseLock, 1, keys.recoveryLock(), token).catch(() => 0);
-  }
-}
-
-/**
- * Settle a dead worker: its in-flight jobs (or, for a foreign worker, its working-on payload)
- * are failed with `reason` or requeued, then its registry entry is removed.
- */
-export async function recoverDeadWorker(
-  redis: Redis, keys: Keys, deadId: string, opts: { requeue: boolean; reason: string; byWorker: string },
-): Promise<OrphanReport> {
-  const report: OrphanReport = { workerId: deadId, failed: [], requeued: [] };
-  const found = await drainInflight(redis, keys, deadId, opts, report);
-  if (!found) await failForeignWorkingOn(redis, keys, deadId, opts, report);
-  await unregisterWorker(redis, keys, deadId);
-  return report;
-}
-
-/**
- * A previous process with our very id (same host, pid and queues: PID 1 in a container that kept
- * its name) died holding jobs: settle them like any dead worker's instead of claiming them again.
- * Resolves the report, or null when it left nothing.
- */
-export async function settleOwnLeftovers(redis: Redis, keys: Keys, id: string, opts: { requeue: boolean }): Promise<OrphanReport | null> {
-  if ((await redis.exists(keys.worker(id))) === 0 && (await inflightKeys(redis, keys, id)).length === 0) return null;
-  return recoverDeadWorker(redis, keys, id, { requeue: opts.requeue, reason: `Worker ${id} restarted while processing a job`, byWorker: id });
-}
-
-/**
- * A stopping worker puts back what it reserved but never started (jobs a losing blocking
- * BLMOVE parked), at the head of their queues. Resolves how many went back.
- */
-export async function requeueParked(redis: Redis, keys: Keys, id: string): Promise<number> {
-  const report: OrphanReport = { workerId: id, failed: [], requeued: [] };
-  await drainInflight(redis, keys, id, { requeue: true, reason: '', byWorker: id }, report);
-  return report.requeued.length;
-}
-
-/** Settle every in-flight job of a worker, one atomic step each; resolves whether it had lists. */
-async function drainInflight(
-  redis: Redis, keys: Keys, id: string, opts: { requeue: boolean; reason: string; byWorker: string }, report: OrphanReport,
-): Promise<boolean> {
-  const lists = await inflightKeys(redis, keys, id);
-  // Only the job the worker was running (the head of the in-flight list of its working-on queue)
-  // is failed; jobs a blocking race had merely parked were never started and simply go back.
-  const runningQueue = lists.length > 0 ? workingQueue(await redis.get(keys.worker(id))) : undefined;
-  const head = `{"failed_at":${phpString(phpDateC())},"payload":`;
-  const tail = (q: string): string =>
-    `,"exception":"PruneDeadWorkerDirtyExit","error":${phpString(opts.reason)},"backtrace":[${phpString(`recovered by ${opts.byWorker}`)}],"worker":${phpString(id)},"queue":${phpString(q)}}`;
-  for (const list of lists) {
-    const queue = list.slice(keys.inflightPrefix(id).length);
-    let running = queue === runningQueue && (await settleCursor(redis, keys, id, queue)) !== 'not-started';
-    for (;;) {
-      // The running job is the head; jobs merely parked go back from the tail, keeping their order.
-      const fromTail = opts.requeue || !running;
-      const bytes = await redis.lindexBuffer(list, fromTail ? -1 : 0);
-      if (bytes === null) break;
-      const mode = fromTail ? 'requeue' : 'fail';
-      const reply = await recoverOne.run(
-        redis, [list, keys.queue(queue), keys.failed(), keys.stat('failed'), keys.stat('processed')],
-        [mode, head, tail(queue), keys.ns, unixNow(), STATUS_TTL, bytes, isJsonObject(bytes) ? '1' : '0', fromTail ? 'tail' : 'head'],
-      );
-      if (reply === -1) continue; // another worker settled that one first; look again
-      if (typeof reply !== 'string') break;
-      (mode === 'requeue' ? report.requeued : report.failed).push(reply);
-      running = false;
-    }
-  }
-  removeCursor(cursorPath(keys.ns, id));
-  return lists.length > 0;
-}
-
-/**
- * What the batch cursor of a dead loop (see batch-cursor.ts) says about the head of its
- * in-flight list for `queue`: the jobs it had finished are popped and counted here first.
- * 'running': the head was running when the loop died; 'not-started': it never started;
- * 'unknown': no cursor on this host (the head is then taken as running).
- */
-export async function settleCursor(redis: Redis, keys: Keys, id: string, queue: string): Promise<'running' | 'not-started' | 'unknown'> {
-  const file = cursorPath(keys.ns, id);
-  const cursor = readCursor(file);
-  if (!cursor) return 'unknown';
-  const list = keys.inflight(id, queue);
-  const head = await redis.lindexBuffer(list, 0);
-  if (head === null || createHash('sha1').update(head).digest('hex') !== cursor.sha) return 'not-started';
-  if (cursor.done > 0) {
-    const done = await redis.lrange(list, 0, cursor.done - 1);
-    const pidKeys = done.map((raw) => {
-      const jobId = looseJobId(raw);
-      return jobId === undefined ? '' : keys.jobPid(jobId);
-    });
-    await popDone.run(redis, [list, keys.stat('processed'), keys.stat('processed', id), ...pidKeys], [cursor.done, cursor.sha]);
-    // Point the cursor at the new head, so a retry after a failure from here on reads it right.
-    const next = await redis.lindexBuffer(list, 0);
-    if (next === null) return 'not-started';
-    writeCursor(file, { sha: createHash('sha1').update(next).digest('hex'), done: 0, state: cursor.state });
-  }
-  return cursor.state === 'run' ? 'running' : 'not-started';
-}
-
-function looseJobId(raw: string): string | undefined {
-  try {
-    const v = JSON.parse(raw) as { id?: unknown };
-    return v !== null && typeof v === 'object' && typeof v.id === 'string' ? v.id : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The queue named in a working-on record, if any. */
-function workingQueue(working: string | null): string | undefined {
-  if (!working) return undefined;
-  try {
-    const q = (JSON.parse(working) as { queue?: unknown }).queue;
-    return typeof q === 'string' ? q : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** A PHP or Ruby worker keeps its job only in `worker:WID`: record it as Ruby's pruning does. */
-async function failForeignWorkingOn(
-  redis: Redis, keys: Keys, deadId: string, opts: { reason: string; byWorker: string }, report: OrphanReport,
-): Promise<void> {
-  const working = await redis.getdel(keys.worker(deadId));
-  if (!working) return;
-  let queue = '';
-  let payload = 'null';
-  try {
-    const w = parseJson(working) as { queue?: unknown; payload?: unknown };
-    queue = typeof w.queue === 'string' ? w.queue : '';
-    payload = phpJsonEncode(w.payload ?? null);
-  } catch {
-    payload = phpString(working);
-  }
-  const record =
-    `{"failed_at":${phpString(phpDateC())},"payload":${payload},"exception":"PruneDeadWorkerDirtyExit",` +
-    `"error":${phpString(opts.reason)},"backtrace":[${phpString(`recovered by ${opts.byWorker}`)}],"worker":${phpString(deadId)},"queue":${phpString(queue)}}`;
-  await transaction(redis, (m) => m.rpush(keys.failed(), record).incrby(keys.stat('failed'), 1).incrby(keys.stat('processed'), 1));
-  report.failed.push(payload);
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });

@@ -25,7 +25,7 @@ import { EXIT_RECYCLE, EXIT_REDIS_OUTAGE, WORKER_CHILD_ENV, type FromJobProcess,
 import { RedisOutageError, toReserved } from './worker';
 import { sleep, type RedisWorkerOps, type Settlement } from './ops';
 import { jobInfo, setTitle } from './assemble';
-import { settleCursor } from '../store/workers';
+import { settleCursor } from '../store/recovery';
 import { cursorPath, removeCursor } from '../store/batch-cursor';
 import { processing, waitingFor } from './proctitle';
 

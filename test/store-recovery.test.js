@@ -1,5 +1,5 @@
 'use strict';
-// The registry store's recovery of a worker's own leftovers (a restart under the same id), of a
+// Recovery (src/store/recovery.ts) of a worker's own leftovers (a restart under the same id), of a
 // dead worker's batch read through its batch cursor, and the recovery lock.
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -9,7 +9,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { useRedis, uniqueNamespace } = require('./helpers/redis');
 const { Keys } = require('..');
-const { settleOwnLeftovers, recoverDeadWorker, withRecoveryLock } = require('../dist/store/workers');
+const { settleOwnLeftovers, recoverDeadWorker, withRecoveryLock } = require('../dist/store/recovery');
 const { BatchCursor, cursorPath } = require('../dist/store/batch-cursor');
 
 // Cursors of this file's fake workers live in a folder of its own.
@@ -51,6 +51,13 @@ test('a worker restarted under its own id fails the job its predecessor was runn
 const job = (n) => `{"class":"Noop","args":[{"n":${n}}],"id":"${String(n).padStart(32, '0')}","prefix":""}`;
 const sha1 = (x) => crypto.createHash('sha1').update(x).digest('hex');
 
+/** A client (closed after the test) and keys under a fresh namespace. */
+async function fresh(t, name) {
+  const r = (await redis()).client();
+  t.after(() => r.disconnect());
+  return { r, keys: new Keys(uniqueNamespace(name)) };
+}
+
 /** A dead worker holding a batch [0..4] of queue q, its cursor at `done` jobs in state `state`. */
 async function deadWithBatch(r, keys, { done, state, cursorSha }) {
   const id = 'gone:1:q';
@@ -68,9 +75,7 @@ async function deadWithBatch(r, keys, { done, state, cursorSha }) {
 }
 
 test('a dead worker\'s batch, cursor at 2 running: 2 counted once, the 3rd failed, the rest back at the head in order', async (t) => {
-  const r = (await redis()).client();
-  t.after(() => r.disconnect());
-  const keys = new Keys(uniqueNamespace('sb'));
+  const { r, keys } = await fresh(t, 'sb');
   const { id, batch } = await deadWithBatch(r, keys, { done: 2, state: 'run' });
   const report = await recoverDeadWorker(r, keys, id, { requeue: false, reason: 'dead', byWorker: 'me' });
   assert.deepEqual(report.failed, [batch[2]]);
@@ -81,9 +86,7 @@ test('a dead worker\'s batch, cursor at 2 running: 2 counted once, the 3rd faile
 });
 
 test('cursor idle (between jobs): the finished ones are counted, nothing fails, the rest go back in order', async (t) => {
-  const r = (await redis()).client();
-  t.after(() => r.disconnect());
-  const keys = new Keys(uniqueNamespace('sb'));
+  const { r, keys } = await fresh(t, 'sb');
   const { id, batch } = await deadWithBatch(r, keys, { done: 2, state: 'idle' });
   const report = await recoverDeadWorker(r, keys, id, { requeue: false, reason: 'dead', byWorker: 'me' });
   assert.deepEqual(report.failed, []);
@@ -93,9 +96,7 @@ test('cursor idle (between jobs): the finished ones are counted, nothing fails, 
 });
 
 test('a cursor naming another head (the batch round trip landed): nothing counted, nothing failed, all back in order', async (t) => {
-  const r = (await redis()).client();
-  t.after(() => r.disconnect());
-  const keys = new Keys(uniqueNamespace('sb'));
+  const { r, keys } = await fresh(t, 'sb');
   const { id, batch } = await deadWithBatch(r, keys, { done: 3, state: 'run', cursorSha: sha1('an earlier batch') });
   const report = await recoverDeadWorker(r, keys, id, { requeue: false, reason: 'dead', byWorker: 'me' });
   assert.deepEqual(report.failed, []);
@@ -104,9 +105,7 @@ test('a cursor naming another head (the batch round trip landed): nothing counte
 });
 
 test('recovery lock: one holder at a time; a busy lock skips or waits; a holder never releases another\'s lock', async (t) => {
-  const r = (await redis()).client();
-  t.after(() => r.disconnect());
-  const keys = new Keys(uniqueNamespace('sl'));
+  const { r, keys } = await fresh(t, 'sl');
   let inside = 0;
   let most = 0;
   const work = async () => {
