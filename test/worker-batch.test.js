@@ -157,3 +157,23 @@ test('QUIT mid-batch: the finished jobs are counted, the ones not started go bac
   assert.deepEqual(await r.lrange(`${ns}:queue:default`, 0, -1), rest);
   await assertNothingHeld(r, ns);
 });
+
+test('a batch older than 10 ms is written before its next job: while a later slow job runs, everything up to the earlier slow one is counted', async (t) => {
+  const { srv, ns, r, file } = await setupWithFile(t, 'bm');
+  // 20 fast jobs grow the batch; the first slow job sits inside a batch with fast jobs after it.
+  const first = await pushWriters(r, ns, file, 20);
+  await pushJob(r, ns, 'Slow', { ms: 300 }, { track: false });
+  const between = await pushWriters(r, ns, file, 4);
+  await pushJob(r, ns, 'Slow', { ms: 1500 }, { track: false });
+  await pushWriters(r, ns, file, 10);
+  const w = startWorker({ srv, ns, args: ['--in-process'] });
+  t.after(() => w.stop({ graceMs: 3000 }));
+  await waitFor(() => linesOf(file).length === 24, { what: 'the 24 fast jobs before the second slow one', timeoutMs: 15000 });
+  assert.deepEqual(linesOf(file), [...first, ...between]);
+  // The second slow job is running now. Without the time bound, the batch holding the first slow
+  // job would still be unwritten (it ends after the second); with it, 20 + 1 are counted.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.equal(linesOf(file).length, 24, 'still inside the second slow job');
+  assert.ok(await int(r, `${ns}:stat:processed`) >= 21, `processed = ${await int(r, `${ns}:stat:processed`)}`);
+  await waitFor(async () => (await int(r, `${ns}:stat:processed`)) === 36, { what: 'all 36 processed', timeoutMs: 15000 });
+});
