@@ -51,6 +51,8 @@ export interface Reserved {
   pid?: number;
   /** Its status key existed at reserve (it is settled on its own, never in a batch). */
   tracked?: boolean;
+  /** SHA-1 of its bytes, once computed (see sha1()). */
+  sha1?: string;
 }
 
 /** How a job ended, as the bookkeeping needs it. */
@@ -236,9 +238,10 @@ export class RedisWorkerOps implements WorkerOps {
   }
 }
 
-/** SHA-1 of a job's exact bytes: how the scripts recognise the in-flight head. */
-export function sha1(r: { raw: string; bytes?: Buffer }): string {
-  return createHash('sha1').update(r.bytes ?? r.raw).digest('hex');
+/** SHA-1 of a job's exact bytes: how the scripts recognise the in-flight head (computed once per job). */
+export function sha1(r: { raw: string; bytes?: Buffer; sha1?: string }): string {
+  r.sha1 ??= createHash('sha1').update(r.bytes ?? r.raw).digest('hex');
+  return r.sha1;
 }
 
 /** setTimeout as a promise that an AbortSignal cuts short. */
