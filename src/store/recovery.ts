@@ -12,7 +12,7 @@ import type Redis from 'ioredis';
 import type { Keys } from '../redis/keys';
 import { transaction } from '../redis/multi';
 import { recoverOne } from '../redis/scripts/recover';
-import { popDone } from '../redis/scripts/finish';
+import { popDone } from '../redis/scripts/pop-done';
 import { parseJson, phpJsonEncode, phpString } from '../json';
 import { phpDateC, unixNow } from '../time';
 import { STATUS_TTL } from './status';
