@@ -1,5 +1,5 @@
 'use strict';
-// Our worker replays the php-resque 2.x worker scenarios captured in ../shared/fixtures
+// Our worker replays the php-resque 2.x worker scenarios captured in test/fixtures/peers
 // (php-worker-success, -after-quit, -failure, -dont-perform, -dirty-exit): the same payloads
 // (the fixtures' own job ids and, where the fixture keeps them, their exact bytes) are pushed,
 // the same job classes are provided as small JS files in a temp jobs folder, and afterwards the

@@ -1,9 +1,10 @@
 'use strict';
-// Access to ../shared/fixtures (captured by running the real php-resque, Ruby Resque, node-resque).
+// Access to test/fixtures/peers (captured by running the real php-resque, Ruby Resque, node-resque;
+// see its README). RESQUE_FIXTURES names another folder of captures in the same format.
 const fs = require('node:fs');
 const path = require('node:path');
 
-const FIXTURES = process.env.RESQUE_FIXTURES || path.resolve(__dirname, '..', '..', '..', 'shared', 'fixtures');
+const FIXTURES = process.env.RESQUE_FIXTURES || path.resolve(__dirname, '..', 'fixtures', 'peers');
 
 function loadFixture(name) {
   return JSON.parse(fs.readFileSync(path.join(FIXTURES, name.endsWith('.json') ? name : `${name}.json`), 'utf8'));

@@ -236,7 +236,7 @@ async function scanKeys(r, ns) {
 }
 
 /**
- * The namespace in the fixtures' shape (../shared/fixtures/README.md): sorted by key,
+ * The namespace in the fixtures' shape (test/fixtures/peers/README.md): sorted by key,
  * {key, type, ttl, value} with `ns:` replaced by `resque:` (so names compare with fixtures).
  */
 async function dumpNamespace(r, ns) {
