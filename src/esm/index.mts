@@ -5,4 +5,5 @@ export const {
   decodePayload, encodePayload, newJobId, phpJsonEncode, parseJson, Keys, Connection, parseRedisSpec, resolveRedisSpec,
   ResqueError, InvalidPayloadError, RedisConnectionError, DoNotCreate, DontPerform, JobClassNotFoundError,
   JobMethodMissingError, DirtyExitError, JobTimeoutError, JobMemoryError, PruneDeadWorkerDirtyExit, OptionError, normalizeError,
+  Job,
 } = cjs;
