@@ -6,7 +6,8 @@
  *      if it died right after starting, so a broken setup does not spin;
  *   3. forwards QUIT/TERM/INT/USR1/USR2/CONT; after QUIT/TERM/INT waits for all, then exits 0;
  *   4. a worker that exits 0 by itself (`--once`) is not restarted; when none is left, we exit.
- * Workers notice a dead supervisor through the IPC channel and stop gracefully.
+ * Workers notice a dead supervisor through the IPC channel and stop gracefully; a supervisor
+ * started with an IPC channel (by the demo) treats its parent's disappearance as QUIT.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
@@ -81,8 +82,12 @@ export function runSupervisor(opts: SupervisorOptions): Promise<number> {
       if (finished) return;
       finished = true;
       dispose();
+      process.removeListener('disconnect', onOrphaned);
       resolve(0);
     };
+    // Started by a parent with an IPC channel (the demo, a test): its disappearance is a QUIT.
+    const onOrphaned = (): void => { if (!stopping) { stopping = true; for (const c of children) c.kill('SIGQUIT'); if (children.size === 0) finish(); } };
+    if (process.send) process.once('disconnect', onOrphaned);
     logger.notice(`*** Starting ${config.count} workers for ${config.queues.join(',')} (supervisor ${process.pid})`);
     for (let i = 0; i < config.count; i++) spawnOne();
   });
