@@ -38,7 +38,11 @@ export class DoNotCreate extends ResqueError {}
 /** Throw from `setUp` or `beforePerform` to skip the job (php-resque DoNotPerformException). */
 export class DontPerform extends ResqueError {}
 
-/** The job class named in the payload is not known to this worker. */
+/**
+ * The job class named in the payload is not known to this worker. The message starts with
+ * php-resque's `Could not find job class X.`; `detail` adds why or where (the loader's
+ * `Refused: …`, or `Looked in DIR for App/Jobs/X.{js,…}.` and, at debug, every candidate).
+ */
 export class JobClassNotFoundError extends ResqueError {
   readonly className: string;
   constructor(className: string, detail?: string) {

@@ -44,11 +44,33 @@ test('registry lookups never reach Object.prototype', async () => {
   }
 });
 
-test('unknown class: php-resque message, exactly', async () => {
+test('unknown class: php-resque message, then the folder and the file names tried', async () => {
   const loader = new JobLoader({ jobsDir: JOBS });
-  await assert.rejects(loader.resolve('NoSuchJob'), { name: 'JobClassNotFoundError', message: 'Could not find job class NoSuchJob.' });
+  await assert.rejects(loader.resolve('NoSuchJob'), { name: 'JobClassNotFoundError', message: `Could not find job class NoSuchJob. Looked in ${JOBS} for NoSuchJob.{js,cjs,mjs,ts,cts,mts}.` });
   // A Ruby name is not mistaken for a drive letter.
-  await assert.rejects(loader.resolve('A::Missing'), { message: 'Could not find job class A::Missing.' });
+  await assert.rejects(loader.resolve('A::Missing'), { message: `Could not find job class A::Missing. Looked in ${JOBS} for A/Missing.{js,cjs,mjs,ts,cts,mts}.` });
+});
+
+test('unknown class in a jobs folder that does not exist, or is a file: the message says so', async (t) => {
+  const dir = tmpDir(t);
+  const missing = path.join(dir, 'nope');
+  await assert.rejects(new JobLoader({ jobsDir: missing }).resolve('X'), { message: `Could not find job class X. Looked in ${missing} (which does not exist) for X.{js,cjs,mjs,ts,cts,mts}.` });
+  const file = path.join(dir, 'file');
+  fs.writeFileSync(file, '');
+  await assert.rejects(new JobLoader({ jobsDir: file }).resolve('X'), { message: `Could not find job class X. Looked in ${file} (which is not a directory) for X.{js,cjs,mjs,ts,cts,mts}.` });
+});
+
+test('debug: the unknown-class message lists the registry names and every candidate path', async () => {
+  const app = await loadApp(APP);
+  const files = (base) => ['js', 'cjs', 'mjs', 'ts', 'cts', 'mts'].map((e) => `${path.join(JOBS, ...base)}.${e}`).join(', ');
+  const loader = new JobLoader({ jobsDir: JOBS, jobs: app.jobs, debug: true });
+  await assert.rejects(loader.resolve('App::Jobs::Nope'), {
+    message: `Could not find job class App::Jobs::Nope. Looked in ${JOBS} for App/Jobs/Nope.{js,cjs,mjs,ts,cts,mts}.`
+      + ` Tried the app module's jobs (3 registered names) for "App::Jobs::Nope" and "App/Jobs/Nope", then the files ${files(['App', 'Jobs', 'Nope'])}.`,
+  });
+  await assert.rejects(new JobLoader({ jobsDir: JOBS, debug: true }).resolve('Nope'), {
+    message: `Could not find job class Nope. Looked in ${JOBS} for Nope.{js,cjs,mjs,ts,cts,mts}. Tried the app module's jobs (none registered) for "Nope", then the files ${files(['Nope'])}.`,
+  });
 });
 
 test('a class without perform is refused with php-resque message', async () => {

@@ -71,7 +71,7 @@ test('failed: name, message and backtrace of the thrown error', async () => {
 
 test('failed: unknown class, class without perform, bad payload, unsendable result', async () => {
   const missing = await shared.run('q', php('NoSuchJob', {}));
-  assert.deepEqual([missing.kind, missing.error.name, missing.error.message], ['failed', 'JobClassNotFoundError', 'Could not find job class NoSuchJob.']);
+  assert.deepEqual([missing.kind, missing.error.name, missing.error.message], ['failed', 'JobClassNotFoundError', `Could not find job class NoSuchJob. Looked in ${JOBS} for NoSuchJob.{js,cjs,mjs,ts,cts,mts}.`]);
   const noPerform = await shared.run('q', php('NoPerform', {}));
   assert.equal(noPerform.error.message, 'Job class NoPerform does not contain a perform method.');
   const bad = await shared.run('q', '{not json');

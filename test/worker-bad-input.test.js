@@ -8,8 +8,8 @@
 //   item                                      php-resque 2.x              ours
 //   {not json                                 LPOPed, silently dropped    failure (InvalidPayloadError)
 //   "just a string"                           LPOPed, silently dropped    failure (InvalidPayloadError)
-//   {"class":"NoSuchJob","args":[{"a":1}]}    failure "Could not find     failure, same error text
-//                                              job class NoSuchJob."
+//   {"class":"NoSuchJob","args":[{"a":1}]}    failure "Could not find     failure, same error text, then
+//                                              job class NoSuchJob."       "Looked in DIR for …"
 //   {"class":"NoopJob",…} (good)              runs                        runs
 // (Ruby exits on `{not json`; node-resque loses it.) php counts stat:processed 2 / stat:failed 1
 // there; we count every item processed and every bad one failed. The other items below
@@ -19,7 +19,7 @@ const assert = require('node:assert/strict');
 const { useRedis, uniqueNamespace } = require('./helpers/redis');
 const { waitFor } = require('./helpers/wait');
 const { loadFixture } = require('./helpers/fixtures');
-const { startWorker, waitRegistered, rawField, DATE_C } = require('./helpers/worker');
+const { startWorker, waitRegistered, rawField, DATE_C, JOBS } = require('./helpers/worker');
 
 const redis = useRedis();
 
@@ -27,7 +27,7 @@ const redis = useRedis();
 const BAD = [
   ['{not json', false, /not valid JSON/],
   ['"just a string"', false, /JSON object/],
-  ['{"class":"NoSuchJob","args":[{"a":1}]}', true, 'Could not find job class NoSuchJob.'],
+  ['{"class":"NoSuchJob","args":[{"a":1}]}', true, `Could not find job class NoSuchJob. Looked in ${JOBS} for NoSuchJob.{js,cjs,mjs,ts,cts,mts}.`],
   ['{"args":[]}', true, /"class"/],
   ['{"class":5}', true, /"class"/],
   ['[1,2]', false, /JSON object/],

@@ -7,7 +7,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { useRedis, uniqueNamespace } = require('./helpers/redis');
-const { startWorker } = require('./helpers/worker');
+const { startWorker, JOBS } = require('./helpers/worker');
 const { Resque } = require('..');
 
 const redis = useRedis();
@@ -51,7 +51,7 @@ for (const engine of ENGINES) {
     const byId = Object.fromEntries(failures.map((f) => [f.payload.id, f]));
     assert.equal(byId[jobs.throws].exception, 'Error');
     assert.equal(byId[jobs.throws].error, 'boom');
-    assert.equal(byId[jobs.missing].error, 'Could not find job class NoSuchJob.');
+    assert.equal(byId[jobs.missing].error, `Could not find job class NoSuchJob. Looked in ${JOBS} for NoSuchJob.{js,cjs,mjs,ts,cts,mts}.`);
     if (engine.isolated) {
       assert.equal(await st(jobs.exits), 3);
       assert.equal(byId[jobs.exits].exception, 'DirtyExitError');

@@ -3,6 +3,7 @@
  * `fork(entry, [], { serialization: 'advanced' })`. Configuration comes from the environment:
  *   RESQUE_JOBS_DIR  absolute folder holding job files (required)
  *   RESQUE_APP       app module (APP_INCLUDE) to load first (optional)
+ *   RESQUE_LOOKUP_DEBUG  `1` at log level debug: an unknown class's error lists every candidate
  * What it does:
  *   1. names itself `resque-<version>: …` (php-resque prunes same-host processes whose command
  *      line lacks "resque"; on Linux a long title does not change `ps -o args`, which is fine);
@@ -139,9 +140,10 @@ function main(): void {
   // not kill the job: the worker decides. TERM and KILL keep their meaning (timeouts, shutdown).
   for (const sig of ['SIGQUIT', 'SIGINT', 'SIGUSR2', 'SIGCONT', 'SIGHUP'] as const) process.on(sig, () => undefined);
   const jobsDir = path.resolve(process.env['RESQUE_JOBS_DIR'] ?? 'jobs');
+  const debug = process.env['RESQUE_LOOKUP_DEBUG'] === '1';
   const started = loadAppOrExit(process.env['RESQUE_APP'] || undefined).then((app) => ({
     app,
-    loader: new JobLoader({ jobsDir, jobs: app.jobs ?? {} }),
+    loader: new JobLoader({ jobsDir, jobs: app.jobs ?? {}, debug }),
   }));
   let chain: Promise<unknown> = started;
   process.on('message', (m: unknown) => {

@@ -11,6 +11,9 @@
  *      file's realpath must lie inside realpath(jobsDir): nothing outside is ever loaded.
  *   4. Resolved classes are cached per loader (one loader per child).
  *   5. loadApp() loads and validates an app module (APP_INCLUDE), in the child or the parent.
+ *   6. An unknown class says where it was looked for: `Looked in /srv/app/jobs for
+ *      App/Jobs/X.{js,…}.`; with `debug` (log level debug) also the registry names and every
+ *      candidate path tried, so the failure record alone explains the miss.
  */
 import type { FailureBackend } from '../store/failures';
 import { realpathSync, statSync } from 'node:fs';
@@ -21,7 +24,8 @@ import { ensureTypeScriptSupport, isTypeScriptFile } from './ts-register';
 import { HOOK_NAMES } from './types';
 import type { AppHooks, AppModule, JobClass } from './types';
 
-const EXTENSIONS = ['.js', '.cjs', '.mjs', '.ts', '.cts', '.mts'] as const;
+/** The file kinds a job class is loaded from, in lookup order. */
+export const JOB_EXTENSIONS = ['.js', '.cjs', '.mjs', '.ts', '.cts', '.mts'] as const;
 const SEGMENT = /^[A-Za-z0-9_$\-.]+$/;
 
 // tsc (module node16) turns `import()` into `require()` in CommonJS output; this stays a real import.
@@ -54,17 +58,21 @@ export interface JobLoaderOptions {
   jobsDir: string;
   /** The app module's `jobs` registry. */
   jobs?: Readonly<Record<string, JobClass>>;
+  /** Log level debug: a class not found lists every registry name and file path tried. */
+  debug?: boolean;
 }
 
 /** Finds job classes by Resque class name; one instance per child process. */
 export class JobLoader {
   private readonly jobsDir: string;
+  private readonly debug: boolean;
   private readonly exact = new Map<string, JobClass>();
   private readonly canonical = new Map<string, JobClass>();
   private readonly cache = new Map<string, JobClass>();
 
   constructor(opts: JobLoaderOptions) {
     this.jobsDir = path.resolve(opts.jobsDir);
+    this.debug = opts.debug ?? false;
     for (const [key, cls] of Object.entries(opts.jobs ?? {})) {
       for (const alias of [key, ...(Array.isArray(cls.resqueNames) ? cls.resqueNames : [])]) {
         if (typeof alias !== 'string') continue;
@@ -87,7 +95,7 @@ export class JobLoader {
   private async fromFile(name: string): Promise<JobClass> {
     const segments = nameToSegments(name);
     const file = this.findFile(name, segments);
-    if (!file) throw new JobClassNotFoundError(name);
+    if (!file) throw new JobClassNotFoundError(name, this.notFoundDetail(name, segments));
     const mod = await importFile(file, [this.jobsDir, process.cwd()], this.displayName(file));
     const cls = pickClass(mod, segments[segments.length - 1] ?? '');
     if (!cls) throw new JobClassNotFoundError(name, `${this.displayName(file)} does not export a class.`);
@@ -97,7 +105,7 @@ export class JobLoader {
   private findFile(name: string, segments: readonly string[]): string | undefined {
     const root = realOrUndefined(this.jobsDir);
     if (!root) return undefined;
-    for (const ext of EXTENSIONS) {
+    for (const ext of JOB_EXTENSIONS) {
       const candidate = path.join(this.jobsDir, ...segments) + ext;
       const real = realOrUndefined(candidate);
       if (!real || !isFile(real)) continue;
@@ -107,6 +115,20 @@ export class JobLoader {
       return real;
     }
     return undefined;
+  }
+
+  /** `Looked in DIR for App/Jobs/X.{js,…}.`, plus (debug) the registry names and every path tried. */
+  private notFoundDetail(name: string, segments: readonly string[]): string {
+    const exts = JOB_EXTENSIONS.map((e) => e.slice(1)).join(',');
+    const state = folderState(this.jobsDir);
+    const where = `${this.jobsDir}${state === 'folder' ? '' : ` (which ${state === 'missing' ? 'does not exist' : 'is not a directory'})`}`;
+    const looked = `Looked in ${where} for ${segments.join('/')}.{${exts}}.`;
+    if (!this.debug) return looked;
+    const canonical = canonicalName(name);
+    const names = canonical === name ? `"${name}"` : `"${name}" and "${canonical}"`;
+    const registered = this.exact.size === 0 ? 'none registered' : `${this.exact.size} registered name${this.exact.size === 1 ? '' : 's'}`;
+    const files = JOB_EXTENSIONS.map((ext) => path.join(this.jobsDir, ...segments) + ext).join(', ');
+    return `${looked} Tried the app module's jobs (${registered}) for ${names}, then the files ${files}.`;
   }
 
   /** `jobs/X.ts` style: relative to the jobs folder's parent. */
@@ -154,6 +176,15 @@ function realOrUndefined(p: string): string | undefined {
     return realpathSync(p);
   } catch {
     return undefined;
+  }
+}
+
+/** What a jobs folder path holds (symlinks followed). */
+export function folderState(p: string): 'folder' | 'missing' | 'not-a-directory' {
+  try {
+    return statSync(p).isDirectory() ? 'folder' : 'not-a-directory';
+  } catch {
+    return 'missing';
   }
 }
 

@@ -46,6 +46,8 @@ export interface ChildRunnerOptions {
   sampleMs?: number;
   /** Receives every sample of a running child (the operator's view of the worker). */
   onSample?: (s: UsageSample) => void;
+  /** Log level debug: a child's unknown-class error lists every candidate tried. */
+  debug?: boolean;
 }
 
 export type Outcome =
@@ -218,6 +220,7 @@ export class ChildRunner {
       ...opts.env,
       RESQUE_JOBS_DIR: path.resolve(opts.jobsDir),
       RESQUE_APP: opts.app ? path.resolve(opts.app) : '',
+      RESQUE_LOOKUP_DEBUG: opts.debug ? '1' : '',
     };
   }
 

@@ -37,7 +37,7 @@ async function main(): Promise<number> {
   const connection = new Connection(config.redis, config.database, { maxRetriesPerRequest: 1 });
   let timed = false;
   const executor = new InProcessExecutor({
-    jobsDir: config.jobsDir, app, afterFork: true,
+    jobsDir: config.jobsDir, app, afterFork: true, debug: config.logLevel === 'debug',
     onClass: (cls) => {
       const own = (cls as { timeout?: unknown }).timeout;
       const timeout = typeof own === 'number' && own > 0 ? own : config.timeout;

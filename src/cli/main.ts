@@ -2,11 +2,14 @@
  * The CLI: parse → options (pure, src/cli/args.ts) → call the library → exit code.
  * Only this file and bin/resque touch process-wide things (stdout, pidfile). The worker and
  * demo modules are imported on demand, so a COUNT supervisor does not load Redis code.
+ * `start` checks the jobs folder first (src/cli/jobs-folder.ts), once per started command: in
+ * the supervisor before it forks, or in a worker started on its own — not in supervised workers.
  */
 import * as fs from 'node:fs';
 import { parseArgs } from './args';
 import { Logger } from '../log';
 import { runSupervisor } from '../worker/supervisor';
+import { checkJobsFolder } from './jobs-folder';
 import type { WorkerConfig } from '../config';
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Promise<number> {
@@ -22,13 +25,21 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     case 'demo':
       return (require('./demo') as typeof import('./demo')).runDemo({ redis: parsed.redis, env });
     case 'start':
-      return start(parsed.config, argv, env);
+      return start(parsed.config, argv, env, cwd);
   }
 }
 
-async function start(config: WorkerConfig, argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+async function start(config: WorkerConfig, argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Promise<number> {
   const logger = new Logger({ level: config.logLevel, format: config.logFormat });
   const supervised = env['RESQUE_SUPERVISED'] === '1';
+  if (!supervised) {
+    const folder = checkJobsFolder(config, argv, cwd);
+    if (folder.level === 'error') {
+      process.stderr.write(`${folder.message}\n`);
+      return 2; // a usage error, like a bad flag value
+    }
+    if (folder.level === 'warning') logger.warning(folder.message);
+  }
   if (config.pidfile && !supervised) {
     try {
       fs.writeFileSync(config.pidfile, `${process.pid}\n`);

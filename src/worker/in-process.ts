@@ -23,8 +23,10 @@ export class InProcessExecutor implements Executor {
     afterFork?: boolean;
     /** Told each job's class once it is loaded (the job process reports `static timeout`). */
     onClass?: (cls: JobClass) => void;
+    /** Log level debug: an unknown class's error lists every candidate tried. */
+    debug?: boolean;
   }) {
-    this.loader = new JobLoader({ jobsDir: opts.jobsDir, jobs: opts.app.jobs ?? {} });
+    this.loader = new JobLoader({ jobsDir: opts.jobsDir, jobs: opts.app.jobs ?? {}, debug: opts.debug ?? false });
   }
 
   get currentPid(): number | undefined {

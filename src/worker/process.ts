@@ -150,8 +150,9 @@ interface EngineParts {
 function makeEngine(p: EngineParts): Engine {
   const { config } = p;
   const hooks = p.app.hooks ?? {};
+  const debug = config.logLevel === 'debug';
   if (!p.executor && !config.inProcess && config.jobsPerChild > 1) {
-    const { ops } = assembleLoop({ ...p, executor: new InProcessExecutor({ jobsDir: config.jobsDir, app: p.app }), firstFork: false });
+    const { ops } = assembleLoop({ ...p, executor: new InProcessExecutor({ jobsDir: config.jobsDir, app: p.app, debug }), firstFork: false });
     const host = new ChildWorkerHost({ config, workerId: p.id, connection: p.connection, keys: p.keys, ops, logger: p.logger, hooks, onSample: p.usage });
     return {
       loop: host,
@@ -159,9 +160,9 @@ function makeEngine(p: EngineParts): Engine {
       close: () => ops.close(),
     };
   }
-  const executor = p.executor ?? (config.inProcess ? new InProcessExecutor({ jobsDir: config.jobsDir, app: p.app }) : new ChildRunner({
+  const executor = p.executor ?? (config.inProcess ? new InProcessExecutor({ jobsDir: config.jobsDir, app: p.app, debug }) : new ChildRunner({
     jobsDir: config.jobsDir, app: config.app, jobsPerChild: config.jobsPerChild, killGraceMs: config.killGrace * 1000,
-    timeoutSec: config.timeout, hardMemoryMb: config.hardChildMemory, maxMemoryMb: config.maxChildMemory, onSample: p.usage,
+    timeoutSec: config.timeout, hardMemoryMb: config.hardChildMemory, maxMemoryMb: config.maxChildMemory, onSample: p.usage, debug,
   }));
   // A loop in this process batches when its jobs run here too (a strict child's crash comes back as
   // an outcome, but one job per process leaves nothing to batch).
