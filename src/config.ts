@@ -5,7 +5,11 @@
  */
 
 export type LogFormat = 'text' | 'json';
-export type LogLevel = 'normal' | 'verbose' | 'debug';
+/** The most detailed severity printed: `notice` is php-resque's normal level, `info` its VERBOSE, `debug` VVERBOSE. */
+export type LogLevel = 'error' | 'warning' | 'notice' | 'info' | 'debug';
+
+/** Every log level, least detailed first (what --log-level accepts). */
+export const LOG_LEVELS: readonly LogLevel[] = ['error', 'warning', 'notice', 'info', 'debug'];
 
 export interface WorkerConfig {
   /** Queues in priority order, as given (`*` kept literally; resolved each pass). */
@@ -28,8 +32,11 @@ export interface WorkerConfig {
   readonly redis: string | undefined;
   /** Database when `redis` names none (REDIS_BACKEND_DB). */
   readonly database: number | undefined;
+  /** --log-level, --quiet (= warning), --verbose / VERBOSE (= info), --debug / VVERBOSE (= debug). */
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
+  /** Log a warning once for a job still running after this many seconds (0 = never). */
+  readonly slowJobLog: number;
   /** Drain what is there, then exit 0. */
   readonly once: boolean;
   /** Jobs a child runs before it is replaced (1 = php-resque's fresh process per job). */
@@ -62,8 +69,9 @@ export const DEFAULTS = {
   interval: 5,
   blocking: false,
   namespace: 'resque',
-  logLevel: 'normal',
+  logLevel: 'notice',
   logFormat: 'text',
+  slowJobLog: 10,
   once: false,
   jobsPerChild: 100000,
   inProcess: false,

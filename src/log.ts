@@ -1,14 +1,20 @@
 /**
  * The logger: one line per event, to stdout by default, in php-resque's text shape or as JSON.
- *   1. Levels (php-resque): normal prints notice, warning, error as `[level] message`;
- *      verbose adds info and debug adds debug, each as `[level] [H:i:s Y-m-d] message` (UTC).
- *   2. `{key}` placeholders in a message are filled from its context (PSR-3, as php-resque);
+ *   1. Levels: the level is the most detailed severity printed (error < warning < notice < info
+ *      < debug). notice is php-resque's normal level, info its VERBOSE, debug VVERBOSE; warning
+ *      (--quiet) drops notices and the per-job lines.
+ *   2. Text lines are `[level] message`, or `[level] [H:i:s Y-m-d] message` (UTC) with timestamps:
+ *      at info and debug (php-resque), and at every level when the stream is not a terminal
+ *      (systemd, Docker, a pipe). Decided once, in the constructor (option `timestamps`).
+ *   3. `{key}` placeholders in a message are filled from its context (PSR-3, as php-resque);
  *      in text format the rest of the context is not printed, in JSON every key is a field.
- *   3. jobLine prints one line per finished job in yii2-queue's shape, at notice level:
- *      `[ID] Class (attempt: 1, pid: N) - Done (0.249 s)` | `- Error (0.012 s): why` | `- Skipped`.
- *   4. Every line goes through redactSecrets: Redis passwords never reach the log.
- *   5. Logging never throws: failing writes and stream errors are ignored.
- *   6. Job lines are written together once per turn of the event loop (a batch of fast jobs costs
+ *   4. jobLine prints one line per finished job in yii2-queue's shape, at notice level:
+ *      `[ID] Class (queue: Q, attempt: 1, pid: N) - Done (0.249 s)` | `- Error (0.012 s): why` | `- Skipped`;
+ *      slowJob one warning per job still running past --slow-job-log:
+ *      `[ID] Class (queue: Q, pid: N) still running after 10.0 s`.
+ *   5. Every line goes through redactSecrets: Redis passwords never reach the log.
+ *   6. Logging never throws: failing writes and stream errors are ignored.
+ *   7. Job lines are written together once per turn of the event loop (a batch of fast jobs costs
  *      one write, not one per job); any other line, and process exit, writes them first.
  */
 import type { LogFormat, LogLevel } from './config';
@@ -21,6 +27,8 @@ export interface LoggerOptions {
   format: LogFormat;
   /** Default: process.stdout. */
   stream?: NodeJS.WritableStream;
+  /** `[H:i:s Y-m-d]` on text lines. Default: at info and debug, or when the stream is not a terminal. */
+  timestamps?: boolean;
   /** Clock for the timestamps (tests inject one). */
   now?: () => Date;
 }
@@ -29,6 +37,8 @@ export interface LoggerOptions {
 export interface JobLine {
   id: string | undefined;
   className: string;
+  /** The queue it was taken from (undefined: not known). */
+  queue: string | undefined;
   attempt: number;
   pid: number | undefined;
   outcome: 'Done' | 'Failed' | 'Skipped';
@@ -36,8 +46,17 @@ export interface JobLine {
   error?: string;
 }
 
+/** A job still running past the slow-job threshold. */
+export interface SlowJobLine {
+  id: string | undefined;
+  className: string;
+  queue: string;
+  pid: number | undefined;
+  /** How long it has been running. */
+  seconds: number;
+}
+
 const RANK: Readonly<Record<Severity, number>> = { error: 0, warning: 1, notice: 2, info: 3, debug: 4 };
-const MOST_DETAILED: Readonly<Record<LogLevel, number>> = { normal: 2, verbose: 3, debug: 4 };
 const RESERVED = new Set(['time', 'level', 'msg']);
 
 /** Streams we already guard against 'error' events (one listener per stream, however many loggers). */
@@ -50,8 +69,12 @@ let exitHooked = false;
 export class Logger {
   readonly level: LogLevel;
   readonly format: LogFormat;
+  /** Text lines carry `[H:i:s Y-m-d]`. */
+  readonly timestamps: boolean;
   private readonly stream: NodeJS.WritableStream;
   private readonly now: () => Date;
+  /** Per-job lines are printed (notice level or more detailed): checked once per job. */
+  private readonly jobLines: boolean;
   private held: string[] = [];
 
   constructor(options: LoggerOptions) {
@@ -59,12 +82,14 @@ export class Logger {
     this.format = options.format;
     this.stream = options.stream ?? process.stdout;
     this.now = options.now ?? (() => new Date());
+    this.timestamps = options.timestamps ?? (RANK[this.level] >= RANK.info || !isTerminal(this.stream));
+    this.jobLines = this.enabled('notice');
     guardStream(this.stream);
   }
 
   /** Whether lines of this severity are printed at the configured level. */
   enabled(severity: Severity): boolean {
-    return RANK[severity] <= MOST_DETAILED[this.level];
+    return RANK[severity] <= RANK[this.level];
   }
 
   error(msg: string, ctx?: LogContext): void { this.log('error', msg, ctx); }
@@ -75,8 +100,19 @@ export class Logger {
 
   /** The per-job line, at notice level. */
   jobLine(job: JobLine): void {
+    if (!this.jobLines) return;
     try {
       this.hold(this.format === 'json' ? jobJson(this.now(), job) : this.textLine('notice', jobText(job)));
+    } catch {
+      // never let logging break a worker
+    }
+  }
+
+  /** A job still running past --slow-job-log, at warning level (job lines held so far go first). */
+  slowJob(job: SlowJobLine): void {
+    if (!this.enabled('warning')) return;
+    try {
+      this.write(this.format === 'json' ? slowJson(this.now(), job) : this.textLine('warning', slowText(job)));
     } catch {
       // never let logging break a worker
     }
@@ -93,7 +129,7 @@ export class Logger {
   }
 
   private textLine(severity: Severity, text: string): string {
-    return this.level === 'normal' ? `[${severity}] ${text}` : `[${severity}] [${phpTime(this.now())}] ${text}`;
+    return this.timestamps ? `[${severity}] [${phpTime(this.now())}] ${text}` : `[${severity}] ${text}`;
   }
 
   /** Write the job lines held so far. */
@@ -140,6 +176,11 @@ export function redactSecrets(text: string): string {
     .replace(/([?&]password=)[^&\s"]*/gi, '$1***');
 }
 
+/** A TTY stream (process.stdout on a terminal); a pipe, a file or a journal is not. */
+function isTerminal(stream: NodeJS.WritableStream): boolean {
+  return 'isTTY' in stream && stream.isTTY === true;
+}
+
 function guardStream(stream: NodeJS.WritableStream): void {
   if (guarded.has(stream) || typeof stream.on !== 'function') return;
   guarded.add(stream);
@@ -174,9 +215,14 @@ function jsonLine(now: Date, level: Severity, msg: string, ctx: LogContext | und
   return safeJson(record);
 }
 
+/** `[ID] Class` (an id-less job: just the class). */
+function jobWho(job: JobLine | SlowJobLine): string {
+  return `${job.id === undefined ? '' : `[${job.id}] `}${job.className}`;
+}
+
 function jobText(job: JobLine): string {
-  const who = `${job.id === undefined ? '' : `[${job.id}] `}${job.className}`;
-  const how = `(attempt: ${job.attempt}${job.pid === undefined ? '' : `, pid: ${job.pid}`})`;
+  const who = jobWho(job);
+  const how = `(${job.queue === undefined ? '' : `queue: ${job.queue}, `}attempt: ${job.attempt}${job.pid === undefined ? '' : `, pid: ${job.pid}`})`;
   const secs = `(${job.seconds.toFixed(3)} s)`;
   switch (job.outcome) {
     case 'Done':
@@ -195,6 +241,7 @@ function jobJson(now: Date, job: JobLine): string {
     event: 'job',
     id: job.id ?? null,
     class: job.className,
+    queue: job.queue ?? null,
     attempt: job.attempt,
     pid: job.pid ?? null,
     outcome: job.outcome,
@@ -202,6 +249,23 @@ function jobJson(now: Date, job: JobLine): string {
   };
   if (job.error !== undefined) record['error'] = job.error;
   return safeJson(record);
+}
+
+function slowText(job: SlowJobLine): string {
+  return `${jobWho(job)} (queue: ${job.queue}${job.pid === undefined ? '' : `, pid: ${job.pid}`}) still running after ${job.seconds.toFixed(1)} s`;
+}
+
+function slowJson(now: Date, job: SlowJobLine): string {
+  return safeJson({
+    time: now.toISOString(),
+    level: 'warning',
+    event: 'slow-job',
+    id: job.id ?? null,
+    class: job.className,
+    queue: job.queue,
+    pid: job.pid ?? null,
+    seconds: Math.round(job.seconds * 1000) / 1000,
+  });
 }
 
 function oneLine(text: string): string {

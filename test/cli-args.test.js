@@ -50,14 +50,14 @@ test('every flag', () => {
     '--app=boot.js', '--prefix=myapp', '--redis=redis://r:6380', '--database=4', '--verbose', '--log-format=json',
     '--once', '--jobs-per-child=10', '--in-process', '--timeout=30', '--kill-grace=2.5', '--max-child-memory=256',
     '--hard-child-memory=512.5', '--requeue-orphans', '--redis-timeout=60', '--graceful-term', '--shutdown-timeout=0',
-    '--batch=16',
+    '--batch=16', '--slow-job-log=2.5',
   ]);
   assert.deepEqual({ ...c, queues: [...c.queues] }, {
     queues: ['high', 'low'], count: 3, interval: 0.5, blocking: true, pidfile: '/srv/app/run/w.pid',
     jobsDir: '/srv/app/lib/jobs', app: '/srv/app/boot.js', namespace: 'myapp', redis: 'redis://r:6380', database: 4,
-    logLevel: 'verbose', logFormat: 'json', once: true, jobsPerChild: 10, inProcess: true, timeout: 30,
+    logLevel: 'info', logFormat: 'json', once: true, jobsPerChild: 10, inProcess: true, timeout: 30,
     killGrace: 2.5, maxChildMemory: 256, hardChildMemory: 512.5, requeueOrphans: true, redisTimeout: 60,
-    gracefulTerm: true, shutdownTimeout: 0, batch: 16,
+    gracefulTerm: true, shutdownTimeout: 0, batch: 16, slowJobLog: 2.5,
   });
 });
 
@@ -78,7 +78,7 @@ test('flags take their value as the next word too', () => {
 test('a boolean flag never swallows the next word', () => {
   const r = parse(['--verbose', 'start'], { QUEUE: 'q' });
   assert.equal(r.command, 'start');
-  assert.equal(r.config.logLevel, 'verbose');
+  assert.equal(r.config.logLevel, 'info');
 });
 
 test('absolute paths are kept, relative ones resolved against cwd', () => {
@@ -98,10 +98,61 @@ test('--debug, --debug=1 / any truthy value, --debug=0', () => {
   assert.equal(config(['--debug=1']).logLevel, 'debug');
   assert.equal(config(['--debug=2']).logLevel, 'debug');
   assert.equal(config(['--debug=true']).logLevel, 'debug');
-  assert.equal(config(['--debug=0']).logLevel, 'normal');
-  assert.equal(config(['--debug=false']).logLevel, 'normal');
-  assert.equal(config(['--debug=0'], { VVERBOSE: '1' }).logLevel, 'normal');
-  assert.equal(config(['--debug=0', '--verbose']).logLevel, 'verbose');
+  assert.equal(config(['--debug=0']).logLevel, 'notice');
+  assert.equal(config(['--debug=false']).logLevel, 'notice');
+  assert.equal(config(['--debug=0'], { VVERBOSE: '1' }).logLevel, 'notice');
+  assert.equal(config(['--debug=0', '--verbose']).logLevel, 'info');
+});
+
+test('--log-level=LEVEL: error, warning, notice, info, debug; it beats --verbose, --debug and their variables', () => {
+  for (const level of ['error', 'warning', 'notice', 'info', 'debug']) assert.equal(config([`--log-level=${level}`]).logLevel, level);
+  assert.equal(config(['--log-level', 'warning']).logLevel, 'warning');
+  assert.equal(config(['--log-level=warning', '--verbose']).logLevel, 'warning');
+  assert.equal(config(['--debug', '--log-level=notice']).logLevel, 'notice');
+  assert.equal(config(['--log-level=info'], { VVERBOSE: '1' }).logLevel, 'info');
+  assert.equal(config(['--log-level=error'], { VERBOSE: '1' }).logLevel, 'error');
+  assert.equal(config(['--log-level=debug']).logLevel, 'debug');
+  usageError(['start', '--log-level=loud'], { QUEUE: 'q' }, '--log-level', '"loud"');
+  usageError(['start', '--log-level='], { QUEUE: 'q' }, '--log-level', '""');
+  usageError(['start', '--log-level=WARNING'], { QUEUE: 'q' }, '--log-level', '"WARNING"');
+  usageError(['start', '--no-log-level'], { QUEUE: 'q' }, '--no-log-level');
+});
+
+test('--quiet is --log-level=warning; --no-quiet / --quiet=0 leave the level alone; a flag beats VERBOSE/VVERBOSE', () => {
+  assert.equal(config(['--quiet']).logLevel, 'warning');
+  assert.equal(config(['--quiet=yes']).logLevel, 'warning');
+  assert.equal(config(['--quiet=0']).logLevel, 'notice');
+  assert.equal(config(['--no-quiet']).logLevel, 'notice');
+  assert.equal(config(['--no-quiet', '--verbose']).logLevel, 'info');
+  assert.equal(config(['--quiet', '--no-quiet']).logLevel, 'notice', 'last one wins');
+  assert.equal(config(['--quiet'], { VERBOSE: '1' }).logLevel, 'warning');
+  assert.equal(config(['--quiet'], { VVERBOSE: '1' }).logLevel, 'warning');
+  assert.equal(config(['--quiet', '--no-verbose', '--debug=0']).logLevel, 'warning');
+  assert.equal(config(['--quiet', '--log-level=warning']).logLevel, 'warning');
+  assert.equal(config([], { QUIET: '1', LOGLEVEL: 'debug', LOG_LEVEL: 'debug' }).logLevel, 'notice', 'no variables');
+  const r = parse(['--quiet', 'start'], { QUEUE: 'q' });
+  assert.equal(r.command, 'start', 'a boolean never swallows the next word');
+});
+
+test('--quiet with --verbose, --debug or another --log-level is a usage error naming both', () => {
+  const q = { QUEUE: 'q' };
+  usageError(['start', '--quiet', '--verbose'], q, '--quiet', '--verbose');
+  usageError(['start', '--verbose', '--quiet'], q, '--quiet', '--verbose');
+  usageError(['start', '--quiet', '--debug'], q, '--quiet', '--debug');
+  usageError(['start', '--quiet', '--debug=1'], q, '--quiet', '--debug');
+  usageError(['start', '--quiet', '--log-level=debug'], q, '--quiet', '--log-level=debug');
+  usageError(['start', '--quiet', '--log-level=error'], q, '--quiet', '--log-level=error');
+});
+
+test('--slow-job-log=SECONDS: default 10, 0 = off, fractions allowed', () => {
+  assert.equal(config([]).slowJobLog, 10);
+  assert.equal(config(['--slow-job-log=0']).slowJobLog, 0);
+  assert.equal(config(['--slow-job-log=0.3']).slowJobLog, 0.3);
+  assert.equal(config(['--slow-job-log', '60']).slowJobLog, 60);
+  assert.equal(config([], { SLOW_JOB_LOG: '3' }).slowJobLog, 10, 'no variable');
+  usageError(['start', '--slow-job-log=-1'], { QUEUE: 'q' }, '--slow-job-log', '"-1"');
+  usageError(['start', '--slow-job-log', '-1'], { QUEUE: 'q' }, '--slow-job-log', '"-1"');
+  usageError(['start', '--slow-job-log=10s'], { QUEUE: 'q' }, '--slow-job-log', '"10s"');
 });
 
 test('--no-FLAG and --FLAG=0 turn a boolean off, beating its variable', () => {
@@ -109,7 +160,7 @@ test('--no-FLAG and --FLAG=0 turn a boolean off, beating its variable', () => {
   assert.equal(config(['--blocking=0'], { BLOCKING: '' }).blocking, false);
   assert.equal(config(['--blocking=off']).blocking, false);
   assert.equal(config(['--no-graceful-term'], { GRACEFUL_TERM: '1' }).gracefulTerm, false);
-  assert.equal(config(['--no-verbose'], { VERBOSE: '1' }).logLevel, 'normal');
+  assert.equal(config(['--no-verbose'], { VERBOSE: '1' }).logLevel, 'notice');
   assert.equal(config(['--once=yes']).once, true);
   assert.equal(config(['--blocking', '--no-blocking']).blocking, false);
 });
@@ -172,9 +223,9 @@ test('PIDFILE, APP_INCLUDE, PREFIX: empty values are ignored', () => {
 });
 
 test('VERBOSE / LOGGING / VVERBOSE: non-empty turns logging up', () => {
-  assert.equal(config([], { VERBOSE: '1' }).logLevel, 'verbose');
-  assert.equal(config([], { LOGGING: 'yes' }).logLevel, 'verbose');
-  assert.equal(config([], { VERBOSE: '' }).logLevel, 'normal');
+  assert.equal(config([], { VERBOSE: '1' }).logLevel, 'info');
+  assert.equal(config([], { LOGGING: 'yes' }).logLevel, 'info');
+  assert.equal(config([], { VERBOSE: '' }).logLevel, 'notice');
   assert.equal(config([], { VVERBOSE: '1' }).logLevel, 'debug');
   assert.equal(config(['--verbose'], { VVERBOSE: '1' }).logLevel, 'debug');
 });
@@ -277,7 +328,8 @@ test('usage lists every flag, its variable, and the signals', () => {
   const text = usage();
   const flags = ['queue', 'count', 'interval', 'blocking', 'pidfile', 'pid', 'jobs', 'app', 'prefix', 'redis', 'database',
     'verbose', 'debug', 'log-format', 'once', 'jobs-per-child', 'in-process', 'timeout', 'kill-grace',
-    'max-child-memory', 'hard-child-memory', 'requeue-orphans', 'redis-timeout', 'graceful-term', 'shutdown-timeout'];
+    'max-child-memory', 'hard-child-memory', 'requeue-orphans', 'redis-timeout', 'graceful-term', 'shutdown-timeout',
+    'quiet', 'log-level', 'slow-job-log'];
   for (const f of flags) assert.match(text, new RegExp(`--${f}\\b`), f);
   for (const v of ['QUEUE', 'COUNT', 'INTERVAL', 'BLOCKING', 'PIDFILE', 'APP_INCLUDE', 'PREFIX', 'REDIS_BACKEND',
     'REDIS_BACKEND_DB', 'VERBOSE', 'LOGGING', 'VVERBOSE', 'GRACEFUL_TERM']) assert.ok(text.includes(v), v);

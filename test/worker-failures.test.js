@@ -10,7 +10,7 @@ const { Resque } = require('../dist');
 const { useRedis } = require('./helpers/redis');
 const { waitFor } = require('./helpers/wait');
 const { loadFixture } = require('./helpers/fixtures');
-const { startWorker, waitRegistered, pidAlive, rawField, DATE_C, testSetup, waitStatus } = require('./helpers/worker');
+const { startWorker, waitRegistered, pidAlive, rawField, DATE_C, testSetup, waitStatus, JOBS } = require('./helpers/worker');
 
 const redis = useRedis();
 const PHP_FAILURE = loadFixture('php-worker-failure');
@@ -101,9 +101,10 @@ test('KillsItself: DirtyExitError naming SIGKILL', async (t) => {
   assert.match(rec.error, /SIGKILL/);
 });
 
-test('NoSuchJob: "Could not find job class NoSuchJob." (php-resque\'s message)', async (t) => {
+test('NoSuchJob: "Could not find job class NoSuchJob." (php-resque\'s message), then where it looked', async (t) => {
   const { rec } = await failThenNoop(t, 'NoSuchJob', '{"a":1}');
-  assert.equal(rec.error, 'Could not find job class NoSuchJob.');
+  assert.ok(rec.error.startsWith('Could not find job class NoSuchJob. '), rec.error);
+  assert.equal(rec.error, `Could not find job class NoSuchJob. Looked in ${JOBS} for NoSuchJob.{js,cjs,mjs,ts,cts,mts}.`);
 });
 
 test('NoPerform: "Job class NoPerform does not contain a perform method."', async (t) => {
@@ -149,7 +150,7 @@ test('TsJob.ts runs without a build step', async (t) => {
 
 /**
  * Run three Slow jobs and sample job:ID:pid while each runs. Also reads the pid the worker
- * logged for each job ("[ID] Slow (attempt: 1, pid: N) - Done"), i.e. the process that ran it.
+ * logged for each job ("[ID] Slow (queue: default, attempt: 1, pid: N) - Done"), i.e. the process that ran it.
  */
 async function samplePids(t, extraArgs) {
   const { srv, ns, r, k } = await setup(t);
@@ -170,7 +171,7 @@ async function samplePids(t, extraArgs) {
   }, { timeoutMs: 15000, intervalMs: 15, what: '3 Slow jobs done' });
   const logged = new Map();
   for (const { id } of jobs) {
-    const m = await w.waitForOutput(new RegExp(`\\[${id}\\] Slow \\(attempt: 1, pid: (\\d+)\\) - Done`));
+    const m = await w.waitForOutput(new RegExp(`\\[${id}\\] Slow \\(queue: default, attempt: 1, pid: (\\d+)\\) - Done`));
     logged.set(id, Number(m[1]));
   }
   for (const { id } of jobs) {
@@ -207,7 +208,7 @@ test('after a child crashed (KillsItself), the next job still gets job:ID:pid na
     sampled = sampled ?? (await r.get(k(`job:${slow.id}:pid`)));
     return JSON.parse(await r.get(k(`job:${slow.id}:status`))).status === 4;
   }, { timeoutMs: 10000, intervalMs: 15, what: 'Slow job done' });
-  const m = await w.waitForOutput(new RegExp(`\\[${slow.id}\\] Slow \\(attempt: 1, pid: (\\d+)\\) - Done`));
+  const m = await w.waitForOutput(new RegExp(`\\[${slow.id}\\] Slow \\(queue: default, attempt: 1, pid: (\\d+)\\) - Done`));
   assert.ok(sampled !== null, 'job:ID:pid was set while the job ran');
   assert.equal(Number(sampled), Number(m[1]), 'job:ID:pid is the process that ran the job');
 });

@@ -6,11 +6,13 @@
  *   3. --help and --version win; then the command: start | demo | help | version.
  *   4. start resolves every setting once: flag → php-resque variable (WIRE.md §14.1) → default,
  *      validates it and returns a frozen WorkerConfig.
+ *   5. the log level: --log-level beats --verbose/--debug and VERBOSE/LOGGING/VVERBOSE; --quiet is
+ *      --log-level=warning, and --quiet with --verbose, --debug or another --log-level is an error.
  * Errors name the flag or variable and the bad value; no queue at all is php-resque's exit 1.
  */
 import minimist from 'minimist';
 import * as path from 'node:path';
-import { DEFAULTS, type LogFormat, type LogLevel, type WorkerConfig } from '../config';
+import { DEFAULTS, LOG_LEVELS, type LogFormat, type LogLevel, type WorkerConfig } from '../config';
 import { OptionError } from '../errors';
 import { USAGE_LINE, usage, version } from './usage';
 
@@ -26,12 +28,12 @@ export const NO_QUEUE_MESSAGE =
   'Set QUEUE env var containing the list of queues to work.\n(or pass --queue=NAME[,NAME...] to resque start)';
 
 const BOOLEAN_FLAGS: ReadonlySet<string> = new Set([
-  'blocking', 'verbose', 'debug', 'once', 'in-process', 'requeue-orphans', 'graceful-term', 'help', 'version',
+  'blocking', 'verbose', 'debug', 'quiet', 'once', 'in-process', 'requeue-orphans', 'graceful-term', 'help', 'version',
 ]);
 const VALUE_FLAGS: ReadonlySet<string> = new Set([
   'queue', 'count', 'interval', 'pidfile', 'pid', 'jobs', 'app', 'prefix', 'redis', 'database', 'log-format',
   'jobs-per-child', 'timeout', 'kill-grace', 'max-child-memory', 'hard-child-memory', 'redis-timeout',
-  'shutdown-timeout', 'batch',
+  'shutdown-timeout', 'batch', 'log-level', 'slow-job-log',
 ]);
 const SHORT_FLAGS: Readonly<Record<string, string>> = { h: 'help', V: 'version' };
 const FALSE_WORDS: ReadonlySet<string> = new Set(['', '0', 'false', 'no', 'off']);
@@ -202,6 +204,7 @@ function resolveSettings(ctx: Ctx): Omit<WorkerConfig, 'queues'> {
     ...redis(ctx),
     logLevel: logLevel(ctx),
     logFormat: logFormat(ctx),
+    slowJobLog: number(ctx, 'slow-job-log', undefined, nonNegative, DEFAULTS.slowJobLog),
     once: flagBoolean(ctx, 'once') ?? DEFAULTS.once,
     jobsPerChild: number(ctx, 'jobs-per-child', undefined, positiveInteger, DEFAULTS.jobsPerChild),
     inProcess: flagBoolean(ctx, 'in-process') ?? DEFAULTS.inProcess,
@@ -242,11 +245,32 @@ function redis(ctx: Ctx): { redis: string | undefined; database: number | undefi
   return { redis: backend.text, database: database ?? (dbVar ? nonNegativeInteger(dbVar) : undefined) };
 }
 
+/** --quiet (= warning) → --log-level → --debug / VVERBOSE (debug) → --verbose / VERBOSE / LOGGING (info) → notice. */
 function logLevel(ctx: Ctx): LogLevel {
+  const explicit = explicitLogLevel(ctx);
+  if (flagBoolean(ctx, 'quiet') === true) return quietLevel(ctx, explicit);
+  if (explicit !== undefined) return explicit;
   const debug = flagBoolean(ctx, 'debug') ?? fromEnv(ctx, 'VVERBOSE') !== undefined;
   if (debug) return 'debug';
   const verbose = flagBoolean(ctx, 'verbose') ?? (fromEnv(ctx, 'VERBOSE') ?? fromEnv(ctx, 'LOGGING')) !== undefined;
-  return verbose ? 'verbose' : 'normal';
+  return verbose ? 'info' : DEFAULTS.logLevel;
+}
+
+function explicitLogLevel(ctx: Ctx): LogLevel | undefined {
+  const src = fromFlag(ctx, 'log-level');
+  if (src === undefined) return undefined;
+  const level = LOG_LEVELS.find((l) => l === src.text);
+  if (level === undefined) throw invalid(src, LOG_LEVELS.join(', '));
+  return level;
+}
+
+/** --quiet is --log-level=warning: a flag asking for more on the same command line contradicts it. */
+function quietLevel(ctx: Ctx, explicit: LogLevel | undefined): LogLevel {
+  const louder = flagBoolean(ctx, 'debug') === true ? '--debug'
+    : flagBoolean(ctx, 'verbose') === true ? '--verbose'
+      : explicit !== undefined && explicit !== 'warning' ? `--log-level=${explicit}` : undefined;
+  if (louder !== undefined) throw new OptionError(`Conflicting flags --quiet and ${louder} (--quiet is --log-level=warning; give one of them).`);
+  return 'warning';
 }
 
 function logFormat(ctx: Ctx): LogFormat {

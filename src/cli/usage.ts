@@ -1,7 +1,8 @@
 /**
  * Help text and version of the `resque` command.
  *   1. VERSION is read once from package.json (two levels above dist/cli/usage.js).
- *   2. usage() is the --help text: commands, every flag with its variable and default, signals.
+ *   2. usage() is the --help text: commands, every flag with its variable and default, signals;
+ *      the flag table's columns are as wide as their longest text, so every row lines up.
  *   3. USAGE_LINE is the one-line reminder appended to argument errors.
  */
 import * as fs from 'node:fs';
@@ -48,7 +49,10 @@ const FLAGS: ReadonlyArray<readonly [string, string, string, string]> = [
   ['--database=N', 'Redis database', 'REDIS_BACKEND_DB', '0'],
   ['--verbose', 'log info too, with timestamps', 'VERBOSE, LOGGING', 'off'],
   ['--debug, --debug=1', 'log debug too', 'VVERBOSE', 'off'],
+  ['--quiet', 'warnings and errors only (= --log-level=warning)', '-', 'off'],
+  ['--log-level=LEVEL', 'error|warning|notice|info|debug (beats --verbose)', '-', D.logLevel],
   ['--log-format=text|json', 'log line format', '-', D.logFormat],
+  ['--slow-job-log=SECONDS', 'warn once when a job runs longer (0 = off)', '-', String(D.slowJobLog)],
   ['--once', 'drain the queues, then exit 0', '-', 'off'],
   ['--jobs-per-child=N', 'jobs a child runs before renewal', '-', String(D.jobsPerChild)],
   ['--in-process', 'run jobs in the worker itself', '-', 'off'],
@@ -63,10 +67,17 @@ const FLAGS: ReadonlyArray<readonly [string, string, string, string]> = [
   ['--shutdown-timeout=SECONDS', 'graceful wait for the current job', '-', String(D.shutdownTimeout)],
 ];
 
+const HEAD = ['flag', 'what', 'variable', 'default'] as const;
+/** Spaces between two columns. */
+const GAP = 2;
+
+/** The flag table: each column as wide as its longest cell plus GAP, so every row lines up. */
 function flagTable(): string {
-  const head = `  ${'flag'.padEnd(28)}${'what'.padEnd(40)}${'variable'.padEnd(19)}default`;
-  const rows = FLAGS.map(([flag, what, env, def]) => `  ${flag.padEnd(28)}${what.padEnd(40)}${env.padEnd(19)}${def}`);
-  return [head, ...rows].join('\n');
+  const rows: ReadonlyArray<readonly string[]> = [HEAD, ...FLAGS];
+  const widths = HEAD.map((_, c) => Math.max(...rows.map((row) => (row[c] ?? '').length)) + GAP);
+  const line = (row: readonly string[]): string =>
+    `  ${row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c] ?? 0))).join('')}`;
+  return rows.map(line).join('\n');
 }
 
 /** What `resque --help` prints. */

@@ -2,8 +2,9 @@
  * Builds the job loop the same way wherever it runs (the worker process for --in-process and
  * strict mode, the job process in the default mode):
  *   1. a Worker over RedisWorkerOps and the given executor, with the app's parent-side hooks;
- *   2. logging: php-resque-style lines, the per-job line, process titles (throttled so a fast
- *      loop does not pay a prctl per job).
+ *   2. logging: php-resque-style lines, the per-job line (with its queue), the slow-job warning
+ *      (--slow-job-log, one timer per loop), process titles (throttled so a fast loop does not
+ *      pay a prctl per job).
  */
 import type { WorkerConfig } from '../config';
 import type { Logger } from '../log';
@@ -15,6 +16,7 @@ import { RedisWorkerOps, type Reserved } from './ops';
 import { BatchCursor, cursorPath } from '../store/batch-cursor';
 import { Worker, type Executor, type JobReport } from './worker';
 import { paused, procTitle, processing, waitingFor } from './proctitle';
+import { SlowJobWatch } from './slow-job';
 import { VERSION } from '../cli/usage';
 
 export interface LoopParts {
@@ -56,7 +58,7 @@ export function assembleLoop(p: LoopParts): Loop {
       onCrash: async (error, r) => { await Promise.resolve(hooks.onFailure?.(error, jobInfo(r))).catch(() => undefined); },
     },
   });
-  wireLogging(worker, p.logger, p.config);
+  wireLogging(worker, p.logger, p.config, p.executor);
   return { worker, ops, cursor };
 }
 
@@ -81,8 +83,10 @@ export function setTitle(status: string, force = true): void {
   }
 }
 
-function wireLogging(worker: Worker, logger: Logger, config: WorkerConfig): void {
+function wireLogging(worker: Worker, logger: Logger, config: WorkerConfig, executor: Executor): void {
+  const slow = slowJobWatch(logger, config, executor);
   worker.on('job', (r) => {
+    slow?.start(r);
     if (logger.enabled('info')) logger.info(`Processing ${r.queue} ${r.job?.className ?? '(invalid payload)'} ${r.job?.id ?? ''}`.trim());
     if (logger.enabled('debug')) logger.debug(`Payload: ${r.raw.length > 500 ? `${r.raw.slice(0, 500)}… (${r.raw.length} bytes)` : r.raw}`);
     setTitle(processing(r.queue, new Date(), r.job?.className ?? '?'), false);
@@ -91,12 +95,24 @@ function wireLogging(worker: Worker, logger: Logger, config: WorkerConfig): void
     setTitle(worker.isPaused ? paused() : waitingFor(config.queues));
     if (logger.enabled('debug')) logger.debug(`No job in ${config.queues.join(',')}; ${config.blocking ? 'blocking' : 'sleeping'} up to ${config.interval} s`);
   });
-  worker.on('settled', (report: JobReport) => logJob(logger, report));
+  worker.on('settled', (report: JobReport) => {
+    slow?.end();
+    logJob(logger, report);
+  });
   worker.on('error', (e) => logger.warning(`Redis/worker error: ${e.message}`));
 }
 
+/** The --slow-job-log watch of this loop (none when it is 0 or warnings are not printed). */
+function slowJobWatch(logger: Logger, config: WorkerConfig, executor: Executor): SlowJobWatch | undefined {
+  if (!(config.slowJobLog > 0) || !logger.enabled('warning')) return undefined;
+  return new SlowJobWatch(config.slowJobLog, (r, seconds) => logger.slowJob({
+    id: r.job?.id, className: r.job?.className ?? '(invalid payload)', queue: r.queue, pid: executor.currentPid ?? r.pid, seconds,
+  }));
+}
+
 function logJob(logger: Logger, { reserved, outcome }: JobReport): void {
-  const base = { id: reserved.job?.id, className: reserved.job?.className ?? '(invalid payload)', attempt: 1, pid: outcome.pid, seconds: outcome.durationMs / 1000 };
+  if (!logger.enabled('notice')) return;
+  const base = { id: reserved.job?.id, className: reserved.job?.className ?? '(invalid payload)', queue: reserved.queue, attempt: 1, pid: outcome.pid, seconds: outcome.durationMs / 1000 };
   if (outcome.kind === 'done') logger.jobLine({ ...base, outcome: 'Done' });
   else if (outcome.kind === 'skipped') logger.jobLine({ ...base, outcome: 'Skipped' });
   else logger.jobLine({ ...base, outcome: 'Failed', error: `${outcome.error.name}: ${outcome.error.message}` });

@@ -228,7 +228,7 @@ export class ChildWorkerHost {
         if (settlement.kind === 'failed') await Promise.resolve(this.o.hooks.onFailure?.(error, jobInfo(reserved))).catch(() => undefined);
         await ops.finish(reserved, settlement);
         removeCursor(cursorPath(keys.ns, workerId));
-        logger.jobLine({ id: reserved.job?.id, className: reserved.job?.className ?? '(invalid payload)', attempt: 1, pid: this.child?.pid, seconds: 0, outcome: 'Failed', error: `${error.name}: ${error.message}` });
+        logger.jobLine({ id: reserved.job?.id, className: reserved.job?.className ?? '(invalid payload)', queue, attempt: 1, pid: this.child?.pid, seconds: 0, outcome: 'Failed', error: `${error.name}: ${error.message}` });
         return;
       } catch (e) {
         logger.warning(`Could not settle the job of a dead job process yet: ${(e as Error).message}`);
