@@ -87,6 +87,9 @@ test('(b) 200 jobs drained by one node-resque Worker and two of our workers: eac
 
   const ours = [0, 1].map(() => startWorker({ srv, ns, queue: 'race', jobs, interval: '0.05', env: { APPEND_OUT: ourOut } }));
   for (const w of ours) t.after(() => w.stop());
+  // node-resque starts in milliseconds, our workers boot processes: on a loaded machine it
+  // could drain all 200 alone before ours arrive. Start it once ours are registered.
+  for (const w of ours) await waitRegistered(r, ns, w.id, { worker: w });
 
   const nodeWorker = new Worker(
     { connection: { host: '127.0.0.1', port: srv.port, namespace: ns }, queues: ['race'], timeout: 20 },
