@@ -7,6 +7,6 @@ export { phpJsonEncode, parseJson } from './json';
 export { Keys } from './redis/keys';
 export { Connection, parseRedisSpec, resolveRedisSpec, type RedisSpec, type ParsedSpec } from './redis/connection';
 export * from './errors';
-export { Job } from './job';
-export type { JobContext, JobInstance, JobClass, JobInfo, WorkerInfo, AppHooks, AppModule, HookName } from './child/types';
+export { Job } from './job/base';
+export type { JobContext, JobInstance, JobClass, JobInfo, WorkerInfo, AppHooks, AppModule, HookName } from './job/types';
 export type { Failure, FailureBackend } from './store/failures';

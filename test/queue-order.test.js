@@ -3,7 +3,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { resolveQueues, hasWildcard, phpSort, phpCompare } = require('../dist/worker/queue-order');
-const title = require('../dist/worker/proctitle');
+const title = require('../dist/proctitle');
 
 test('php sort: observed order of queues b a 10 9 B _x (WIRE.md §4.3)', () => {
   assert.deepEqual(phpSort(['b', 'a', '10', '9', 'B', '_x']), ['9', '10', 'B', '_x', 'a', 'b']);

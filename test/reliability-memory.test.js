@@ -1,5 +1,5 @@
 'use strict';
-// Memory limits of job children (src/child/guard.ts, src/child/runner.ts):
+// Memory limits of job children (src/engine/guard.ts, src/engine/per-job-child-runner.ts):
 //   --hard-child-memory: a child over the cap is killed mid-job → JobMemoryError naming the MB;
 //   --max-child-memory: a child that grew past it is replaced after its job (recycled);
 //   the usage sample of the running child is published in NS:worker:WID:usage.

@@ -1,5 +1,5 @@
 'use strict';
-// Job time limits (src/child/guard.ts, src/child/runner.ts): --timeout, --kill-grace and a job
+// Job time limits (src/engine/guard.ts, src/engine/per-job-child-runner.ts): --timeout, --kill-grace and a job
 // class's `static timeout`. A job over its limit gets TERM, then KILL after the grace period, and
 // fails with JobTimeoutError (status 3); the worker keeps going.
 const { test } = require('node:test');

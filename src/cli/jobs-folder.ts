@@ -12,7 +12,7 @@
 import { readdirSync, statSync, type Dirent } from 'node:fs';
 import * as path from 'node:path';
 import type { WorkerConfig } from '../config';
-import { JOB_EXTENSIONS, folderState } from '../child/loader';
+import { JOB_EXTENSIONS, folderState } from '../job/loader';
 
 /** Directory entries looked at, at most, before a folder counts as holding job files. */
 const SCAN_BUDGET = 10000;

@@ -51,7 +51,7 @@ async function start(config: WorkerConfig, argv: readonly string[], env: NodeJS.
   try {
     if (config.count > 1 && !supervised) return await runSupervisor({ config, logger, argv, env });
     // Loaded here, not at the top: a COUNT supervisor never needs Redis code (keeps it small).
-    return await (require('../worker/process') as typeof import('../worker/process')).runWorkerProcess({ config, logger });
+    return await (require('../worker/worker-process') as typeof import('../worker/worker-process')).runWorkerProcess({ config, logger });
   } catch (e) {
     logger.error((e as Error).message);
     return 1;

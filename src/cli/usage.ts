@@ -1,29 +1,14 @@
 /**
  * Help text and version of the `resque` command.
- *   1. VERSION is read once from package.json (two levels above dist/cli/usage.js).
+ *   1. VERSION comes from src/version.ts (package.json), re-exported for the help text's users.
  *   2. usage() is the --help text: commands, every flag with its variable and default, signals;
  *      the flag table's columns are as wide as their longest text, so every row lines up.
  *   3. USAGE_LINE is the one-line reminder appended to argument errors.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { DEFAULTS } from '../config';
+import { VERSION } from '../version';
 
-function readVersion(): string {
-  try {
-    const text = fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8');
-    const parsed: unknown = JSON.parse(text);
-    if (parsed !== null && typeof parsed === 'object' && 'version' in parsed && typeof parsed.version === 'string') {
-      return parsed.version;
-    }
-  } catch {
-    // A broken install must not stop the worker from starting; the version is only informative.
-  }
-  return '0.0.0-unknown';
-}
-
-/** The package version, e.g. `1.0.0`. */
-export const VERSION: string = readVersion();
+export { VERSION };
 
 /** What `resque --version` prints. */
 export function version(): string {

@@ -14,8 +14,8 @@ import * as path from 'node:path';
 import type { WorkerConfig } from '../config';
 import type { Logger } from '../log';
 import { installSignals } from './signals';
-import { procTitle, supervisorTitle } from './proctitle';
-import { VERSION } from '../cli/usage';
+import { procTitle, supervisorTitle } from '../proctitle';
+import { VERSION } from '../version';
 
 const FORWARDED: readonly NodeJS.Signals[] = ['SIGQUIT', 'SIGTERM', 'SIGINT', 'SIGUSR1', 'SIGUSR2', 'SIGCONT'];
 const STOPPING: ReadonlySet<NodeJS.Signals> = new Set(['SIGQUIT', 'SIGTERM', 'SIGINT']);

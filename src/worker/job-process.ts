@@ -11,11 +11,11 @@
 import { Connection } from '../redis/connection';
 import { Keys } from '../redis/keys';
 import { Logger } from '../log';
-import { loadApp } from './loader';
-import { InProcessExecutor } from '../worker/in-process';
-import { assembleLoop } from '../worker/assemble';
-import { RedisOutageError } from '../worker/worker';
-import { EXIT_RECYCLE, EXIT_REDIS_OUTAGE, WORKER_CHILD_ENV, type FromJobProcess, type JobProcessSettings, type ToJobProcess } from './worker-protocol';
+import { loadApp } from '../job/loader';
+import { InProcessExecutor } from '../engine/in-process';
+import { assembleLoop } from '../engine/assemble';
+import { RedisOutageError } from './worker';
+import { EXIT_RECYCLE, EXIT_REDIS_OUTAGE, WORKER_CHILD_ENV, type FromJobProcess, type JobProcessSettings, type ToJobProcess } from '../engine/job-process-protocol';
 
 function send(m: FromJobProcess): void {
   if (process.connected) process.send?.(m, undefined, undefined, () => undefined);

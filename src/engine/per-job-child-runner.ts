@@ -1,6 +1,6 @@
 /**
  * ChildRunner, the worker's side of the job processes (php-resque's fork per job, made cheaper):
- *   1. Jobs run one at a time in a forked dist/child/entry.js. A child serves `jobsPerChild`
+ *   1. Jobs run one at a time in a forked dist/worker/per-job-child.js. A child serves `jobsPerChild`
  *      jobs, then is asked to exit and replaced (1 = a fresh process per job, like php-resque).
  *   2. When the job just handed out is a child's last, the next child is forked at once, so
  *      with jobsPerChild=1 the next job finds a process that has already booted.
@@ -18,8 +18,8 @@ import { performance } from 'node:perf_hooks';
 import { DirtyExitError, JobMemoryError, JobTimeoutError, OptionError, normalizeError } from '../errors';
 import { JobGuard, forgetUsage, type GuardVerdict, type UsageSample } from './guard';
 import type { NormalizedError } from '../errors';
-import { isFromChild } from './protocol';
-import type { FromChild, ToChild } from './protocol';
+import { isFromChild } from './per-job-child-protocol';
+import type { FromChild, ToChild } from './per-job-child-protocol';
 
 export interface ChildRunnerOptions {
   /** Folder holding job files (made absolute). */
@@ -34,7 +34,7 @@ export interface ChildRunnerOptions {
   readyTimeoutMs?: number;
   /** Extra environment for children, laid over process.env. */
   env?: NodeJS.ProcessEnv;
-  /** The child main (default: entry.js next to this file). */
+  /** The per-job child main (default: dist/worker/per-job-child.js). */
   entry?: string;
   /** Default per-job time limit in seconds (0 = none); a job class's `static timeout` overrides it. */
   timeoutSec?: number;
@@ -214,7 +214,7 @@ export class ChildRunner {
     if (typeof opts.jobsDir !== 'string' || opts.jobsDir === '') {
       throw new OptionError(`jobsDir must be a folder path, got ${JSON.stringify(opts.jobsDir)}`);
     }
-    this.entry = opts.entry ?? path.join(__dirname, 'entry.js');
+    this.entry = opts.entry ?? path.join(__dirname, '..', 'worker', 'per-job-child.js');
     this.env = {
       ...process.env,
       ...opts.env,

@@ -1,12 +1,12 @@
 'use strict';
-// src/child/loader.ts and ts-register.ts: class-name resolution, refusals, symlinks, app modules.
+// src/job/loader.ts and ts-register.ts: class-name resolution, refusals, symlinks, app modules.
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { JobLoader, loadApp, nameToSegments, canonicalName } = require('../dist/child/loader');
-const { loadTypeScript, TypeScriptMissingError } = require('../dist/child/ts-register');
+const { JobLoader, loadApp, nameToSegments, canonicalName } = require('../dist/job/loader');
+const { loadTypeScript, TypeScriptMissingError } = require('../dist/job/ts-register');
 const { JobClassNotFoundError, JobMethodMissingError, OptionError } = require('../dist/errors');
 
 const JOBS = path.join(__dirname, 'fixtures', 'jobs');

@@ -1,6 +1,6 @@
 /**
  * The worker process in the default mode: it supervises one job process that runs the loop
- * itself (src/child/worker-entry.ts) and never runs job code.
+ * itself (src/worker/job-process.ts) and never runs job code.
  *   1. forks the job process under this worker's id; replaces it when it exits after its
  *      `jobsPerChild` share (exit 0) or dies (after 1 s if it died within 1 s of starting);
  *   2. a job process that dies holding a job (worker:ID still set) fails that job: DirtyExitError
@@ -18,16 +18,16 @@ import type { WorkerConfig } from '../config';
 import type { Logger } from '../log';
 import type { Connection } from '../redis/connection';
 import type { Keys } from '../redis/keys';
-import type { AppHooks } from '../child/types';
-import { JobGuard, type GuardVerdict, type UsageSample } from '../child/guard';
+import type { AppHooks } from '../job/types';
+import { JobGuard, type GuardVerdict, type UsageSample } from './guard';
 import { DirtyExitError, JobMemoryError, JobTimeoutError, normalizeError } from '../errors';
-import { EXIT_RECYCLE, EXIT_REDIS_OUTAGE, WORKER_CHILD_ENV, type FromJobProcess, type JobProcessSettings, type ToJobProcess } from '../child/worker-protocol';
-import { RedisOutageError, toReserved } from './worker';
-import { sleep, type RedisWorkerOps, type Settlement } from './ops';
+import { EXIT_RECYCLE, EXIT_REDIS_OUTAGE, WORKER_CHILD_ENV, type FromJobProcess, type JobProcessSettings, type ToJobProcess } from './job-process-protocol';
+import { RedisOutageError, toReserved } from '../worker/worker';
+import { sleep, type RedisWorkerOps, type Settlement } from '../worker/ops';
 import { jobInfo, setTitle } from './assemble';
 import { settleCursor } from '../store/recovery';
 import { cursorPath, removeCursor } from '../store/batch-cursor';
-import { processing, waitingFor } from './proctitle';
+import { processing, waitingFor } from '../proctitle';
 
 export interface ChildHostOptions {
   config: WorkerConfig;
@@ -38,7 +38,7 @@ export interface ChildHostOptions {
   logger: Logger;
   hooks: AppHooks;
   onSample?: (s: UsageSample) => void;
-  /** The job process main (default: dist/child/worker-entry.js). */
+  /** The job process main (default: dist/worker/job-process.js). */
   entry?: string;
 }
 
@@ -59,7 +59,7 @@ export class ChildWorkerHost {
   private readonly entry: string;
 
   constructor(private readonly o: ChildHostOptions) {
-    this.entry = o.entry ?? path.join(__dirname, '..', 'child', 'worker-entry.js');
+    this.entry = o.entry ?? path.join(__dirname, '..', 'worker', 'job-process.js');
   }
 
   get isPaused(): boolean {

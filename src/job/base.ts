@@ -8,7 +8,7 @@
  *      hence the default `unknown`; name the shape your producers push.
  *   3. Extending it is not required: any class with a `perform` method is a job.
  */
-import type { JobContext } from './child/types';
+import type { JobContext } from './types';
 
 export abstract class Job<TArgs = unknown> {
   /** php-resque's `$this->args`: the payload's `args[0]` (null when `args` is empty). */

@@ -1,5 +1,5 @@
 /**
- * The child process main (dist/child/entry.js), started by ChildRunner with
+ * The per-job child's main (dist/worker/per-job-child.js), started by ChildRunner with
  * `fork(entry, [], { serialization: 'advanced' })`. Configuration comes from the environment:
  *   RESQUE_JOBS_DIR  absolute folder holding job files (required)
  *   RESQUE_APP       app module (APP_INCLUDE) to load first (optional)
@@ -20,11 +20,11 @@ import { serialize } from 'node:v8';
 import { normalizeError } from '../errors';
 import type { NormalizedError } from '../errors';
 import { decodePayload } from '../payload';
-import { executeJob } from './execute';
-import type { ExecResult } from './execute';
-import { JobLoader, loadApp } from './loader';
-import type { FromChild, ToChild } from './protocol';
-import type { AppModule, JobClass } from './types';
+import { executeJob } from '../job/execute';
+import type { ExecResult } from '../job/execute';
+import { JobLoader, loadApp } from '../job/loader';
+import type { FromChild, ToChild } from '../engine/per-job-child-protocol';
+import type { AppModule, JobClass } from '../job/types';
 
 type RunMessage = Extract<ToChild, { type: 'run' }>;
 
@@ -132,7 +132,7 @@ async function loadAppOrExit(appPath: string | undefined): Promise<AppModule> {
 function main(): void {
   setTitle(`child of ${process.ppid}, starting`);
   if (!process.send) {
-    process.stderr.write('resque-ts: dist/child/entry.js is started by the worker (child_process.fork), not by hand\n');
+    process.stderr.write('resque-ts: dist/worker/per-job-child.js is started by the worker (child_process.fork), not by hand\n');
     process.exit(2);
   }
   process.on('disconnect', () => process.exit(0));

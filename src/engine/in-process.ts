@@ -7,10 +7,10 @@
 import { performance } from 'node:perf_hooks';
 import { decodePayload, type DecodedJob } from '../payload';
 import { normalizeError } from '../errors';
-import { executeJob } from '../child/execute';
-import { JobLoader } from '../child/loader';
-import type { AppModule, JobClass } from '../child/types';
-import type { ExecOutcome, Executor } from './worker';
+import { executeJob } from '../job/execute';
+import { JobLoader } from '../job/loader';
+import type { AppModule, JobClass } from '../job/types';
+import type { ExecOutcome, Executor } from '../worker/worker';
 
 export class InProcessExecutor implements Executor {
   private readonly loader: JobLoader;

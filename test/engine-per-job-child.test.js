@@ -1,5 +1,5 @@
 'use strict';
-// src/child/runner.ts + entry.ts + execute.ts: one outcome per fixture job, hooks, recycling,
+// src/engine/per-job-child-runner.ts + src/worker/per-job-child.ts + src/job/execute.ts: one outcome per fixture job, hooks, recycling,
 // kill, close, and children that die with (or without) their parent. No Redis needed.
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -7,7 +7,7 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { ChildRunner } = require('../dist/child/runner');
+const { ChildRunner } = require('../dist/engine/per-job-child-runner');
 const { waitFor } = require('./helpers/wait');
 
 const JOBS = path.join(__dirname, 'fixtures', 'jobs');
@@ -221,7 +221,7 @@ test('a child that never reports ready is killed after readyTimeoutMs', async (t
 });
 
 test('a child exits by itself when its parent dies', async () => {
-  const script = `const { ChildRunner } = require(${JSON.stringify(path.join(__dirname, '..', 'dist', 'child', 'runner'))});
+  const script = `const { ChildRunner } = require(${JSON.stringify(path.join(__dirname, '..', 'dist', 'engine', 'per-job-child-runner'))});
     const r = new ChildRunner({ jobsDir: ${JSON.stringify(JOBS)}, jobsPerChild: 1 });
     r.run('q', '{"class":"Slow","args":[{"ms":60000}]}', (pid) => console.log(pid));`;
   const parent = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });

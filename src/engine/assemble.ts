@@ -8,16 +8,16 @@
  */
 import type { WorkerConfig } from '../config';
 import type { Logger } from '../log';
-import type { AppModule, JobInfo } from '../child/types';
+import type { AppModule, JobInfo } from '../job/types';
 import type { Connection } from '../redis/connection';
 import type { Keys } from '../redis/keys';
 import type { FailureBackend } from '../store/failures';
-import { RedisWorkerOps, type Reserved } from './ops';
+import { RedisWorkerOps, type Reserved } from '../worker/ops';
 import { BatchCursor, cursorPath } from '../store/batch-cursor';
-import { Worker, type Executor, type JobReport } from './worker';
-import { paused, procTitle, processing, waitingFor } from './proctitle';
-import { SlowJobWatch } from './slow-job';
-import { VERSION } from '../cli/usage';
+import { Worker, type Executor, type JobReport } from '../worker/worker';
+import { paused, procTitle, processing, waitingFor } from '../proctitle';
+import { SlowJobWatch } from '../worker/slow-job';
+import { VERSION } from '../version';
 
 export interface LoopParts {
   config: WorkerConfig;
