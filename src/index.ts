@@ -10,3 +10,11 @@ export * from './errors';
 export { Job } from './job/base';
 export type { JobContext, JobInstance, JobClass, JobInfo, WorkerInfo, AppHooks, AppModule, HookName } from './job/types';
 export type { Failure, FailureBackend } from './store/failures';
+
+// --- Read and admin API (src/api/): ResqueAdmin and its result types. ---
+export {
+  ResqueAdmin, parseWireTime,
+  type ResqueAdminOptions, type ResqueClientLike, type ResqueStats, type WorkerCounters, type QueueSummary, type PeekedItem,
+  type RegisteredWorker, type WorkerHeartbeat, type WorkingOn, type WorkerUsage, type PeerKind,
+  type FailureEntry, type FailureDetails, type EmbeddedPayload, type WireTime, type WireTimeFormat,
+} from './api/index';

@@ -6,4 +6,6 @@ export const {
   ResqueError, InvalidPayloadError, RedisConnectionError, DoNotCreate, DontPerform, JobClassNotFoundError,
   JobMethodMissingError, DirtyExitError, JobTimeoutError, JobMemoryError, PruneDeadWorkerDirtyExit, OptionError, normalizeError,
   Job,
+  // Read and admin API (src/api/)
+  ResqueAdmin, parseWireTime,
 } = cjs;

@@ -41,6 +41,8 @@ export class Keys {
   workerStarted(workerId: string): string { return `${this.ns}worker:${workerId}:started`; }
   /** Ruby Resque's heartbeat hash: worker id → ISO-8601 time. */
   heartbeat(): string { return `${this.ns}workers:heartbeat`; }
+  /** node-resque's liveness key of worker NAME (`host:pid`): JSON `{time, name, queues}`. */
+  workerPing(name: string): string { return `${this.ns}worker:ping:${name}`; }
   /** Ruby Resque's pruning lock. */
   pruneLock(): string { return `${this.ns}pruning_dead_workers_in_progress`; }
   /** Ruby Resque's global pause flag. */

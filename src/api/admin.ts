@@ -1,0 +1,126 @@
+/**
+ * ResqueAdmin: the read and admin API over one namespace, in the manner of Sidekiq's api.rb and
+ * Ruby's `Resque.info`. The CLI, the dashboard and the metrics read only through it.
+ *   1. Built from `{ redis?, database?, namespace? }` (the same rules as `new Resque(…)`: a client
+ *      passed as `redis` is borrowed), or from an existing Resque (anything with its `keys` and
+ *      `connection`), whose connection it shares and never closes.
+ *   2. Reads: stats() / workerStats(), queues() / size() / peek(), workers() / worker(),
+ *      failureCount() / failures(). Every result is typed, keeps the stored bytes next to what
+ *      was decoded from them, and reports what it could not read instead of throwing.
+ *   3. Admin: removeFailure(index, raw) and clearFailures() (./failures.ts says how they stay safe).
+ */
+import type Redis from 'ioredis';
+import { Connection, type RedisSpec } from '../redis/connection';
+import { Keys } from '../redis/keys';
+import { failureCount } from '../store/failures';
+import { queueSize } from '../store/queues';
+import { clearFailures, readFailures, removeFailure, type FailureEntry } from './failures';
+import { listQueues, peekQueue, type PeekedItem, type QueueSummary } from './queues';
+import { readStats, readWorkerCounters, type ResqueStats, type WorkerCounters } from './stats';
+import { readWorker, readWorkers, type RegisteredWorker } from './workers';
+
+export interface ResqueAdminOptions {
+  /** As for `new Resque`: `host:port`, `redis://…`, `unix:///…`, ioredis options, or a client (borrowed, never closed). */
+  redis?: RedisSpec;
+  /** Database number when `redis` does not name one. */
+  database?: number;
+  /** Key namespace; default the PREFIX env var, else `resque`. */
+  namespace?: string;
+}
+
+/** What ResqueAdmin needs from an existing client: a `Resque` instance fits. */
+export interface ResqueClientLike {
+  readonly keys: Keys;
+  readonly connection: Connection;
+}
+
+export class ResqueAdmin {
+  readonly keys: Keys;
+  readonly connection: Connection;
+  private readonly owned: boolean;
+
+  constructor(source: ResqueAdminOptions | ResqueClientLike = {}) {
+    if (isClientLike(source)) {
+      this.keys = source.keys;
+      this.connection = source.connection;
+      this.owned = false;
+    } else {
+      this.connection = new Connection(source.redis, source.database);
+      this.keys = new Keys(source.namespace ?? (process.env['PREFIX'] || 'resque'));
+      this.owned = true;
+    }
+  }
+
+  /** The connected command client. */
+  redis(): Promise<Redis> {
+    return this.connection.client();
+  }
+
+  /** Totals, like Ruby's `Resque.info`. */
+  async stats(): Promise<ResqueStats> {
+    return readStats(await this.redis(), this.keys, this.connection.address);
+  }
+
+  /** One worker's processed/failed counters (an id, or node-resque's `host:pid`). */
+  async workerStats(id: string): Promise<WorkerCounters> {
+    return readWorkerCounters(await this.redis(), this.keys, id);
+  }
+
+  /** Every known queue with its size, sorted by name. */
+  async queues(): Promise<QueueSummary[]> {
+    return listQueues(await this.redis(), this.keys);
+  }
+
+  /** Jobs waiting in one queue. */
+  async size(queue: string): Promise<number> {
+    return queueSize(await this.redis(), this.keys, queue);
+  }
+
+  /** `count` items of a queue from position `start`, decoded or with the reason they are not jobs. */
+  async peek(queue: string, start = 0, count = 1): Promise<PeekedItem[]> {
+    return peekQueue(await this.redis(), this.keys, queue, start, count);
+  }
+
+  /** Every registered worker, sorted by id. */
+  async workers(): Promise<RegisteredWorker[]> {
+    return readWorkers(await this.redis(), this.keys);
+  }
+
+  /** One worker by id (also an unregistered one whose keys remain), or null when nothing is stored. */
+  async worker(id: string): Promise<RegisteredWorker | null> {
+    return readWorker(await this.redis(), this.keys, id);
+  }
+
+  /** Records in the `failed` list. */
+  async failureCount(): Promise<number> {
+    return failureCount(await this.redis(), this.keys);
+  }
+
+  /** `count` failure records from position `start`, normalised across peers. */
+  async failures(start = 0, count = 100): Promise<FailureEntry[]> {
+    return readFailures(await this.redis(), this.keys, start, count);
+  }
+
+  /**
+   * Remove the failure record read as `raw` at `index` (pass both from a FailureEntry). If the
+   * list moved since, the first record with exactly those bytes goes. Resolves whether one went.
+   */
+  async removeFailure(index: number, raw: string): Promise<boolean> {
+    return removeFailure(await this.redis(), this.keys, index, raw);
+  }
+
+  /** Delete every failure record; resolves how many there were. */
+  async clearFailures(): Promise<number> {
+    return clearFailures(await this.redis(), this.keys);
+  }
+
+  /** Close the connection, unless it was borrowed (a client passed in, or a Resque's). */
+  async close(): Promise<void> {
+    if (this.owned) await this.connection.close();
+  }
+}
+
+function isClientLike(source: ResqueAdminOptions | ResqueClientLike): source is ResqueClientLike {
+  const s = source as Partial<ResqueClientLike>;
+  return s.keys instanceof Keys && s.connection instanceof Connection;
+}

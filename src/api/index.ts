@@ -1,0 +1,11 @@
+/**
+ * The read and admin API (ResqueAdmin) and every type its results use. No side effects.
+ * The CLI, the dashboard and the metrics read Redis only through this.
+ */
+export { ResqueAdmin, type ResqueAdminOptions, type ResqueClientLike } from './admin';
+export type { ResqueStats, WorkerCounters } from './stats';
+export type { QueueSummary, PeekedItem } from './queues';
+export type { RegisteredWorker, WorkerHeartbeat, WorkingOn, WorkerUsage, PeerKind } from './workers';
+export type { FailureEntry, FailureDetails } from './failures';
+export type { EmbeddedPayload } from './embedded-payload';
+export { parseWireTime, type WireTime, type WireTimeFormat } from './wire-time';
