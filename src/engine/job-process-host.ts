@@ -23,7 +23,8 @@ import { JobGuard, type GuardVerdict, type UsageSample } from './guard';
 import { DirtyExitError, JobMemoryError, JobTimeoutError, normalizeError } from '../errors';
 import { EXIT_RECYCLE, EXIT_REDIS_OUTAGE, WORKER_CHILD_ENV, type FromJobProcess, type JobProcessSettings, type ToJobProcess } from './job-process-protocol';
 import { RedisOutageError, toReserved } from '../worker/worker';
-import { sleep, type RedisWorkerOps, type Settlement } from '../worker/ops';
+import { sleep, type RedisWorkerOps } from '../worker/ops';
+import { settlementFor } from '../settlement';
 import { jobInfo, setTitle } from './assemble';
 import { settleCursor } from '../store/recovery';
 import { cursorPath, removeCursor } from '../store/batch-cursor';
@@ -223,8 +224,7 @@ export class ChildWorkerHost {
         }
         const reserved = toReserved({ queue, raw: bytes.toString('utf8'), bytes }, this.child?.pid);
         const error = normalizeError(this.cause(exit));
-        const settlement: Settlement = this.killedForShutdown && this.o.config.requeueOrphans
-          ? { kind: 'requeue' } : { kind: 'failed', error: { ...error, backtrace: [] } };
+        const settlement = settlementFor({ kind: this.deathKind(), error }, { requeueOrphans: this.o.config.requeueOrphans });
         if (settlement.kind === 'failed') await Promise.resolve(this.o.hooks.onFailure?.(error, jobInfo(reserved))).catch(() => undefined);
         await ops.finish(reserved, settlement);
         removeCursor(cursorPath(keys.ns, workerId));
@@ -236,6 +236,14 @@ export class ChildWorkerHost {
         await sleep(Math.min(100 * 2 ** attempt, 2000));
       }
     }
+  }
+
+  /** How the job process died, for the settlement policy. */
+  private deathKind(): 'crashed' | 'timed-out' | 'memory-killed' | 'shutdown-killed' {
+    if (this.killedForShutdown) return 'shutdown-killed';
+    if (this.verdict?.kind === 'timeout') return 'timed-out';
+    if (this.verdict?.kind === 'memory') return 'memory-killed';
+    return 'crashed';
   }
 
   private cause(exit: Exit): Error {

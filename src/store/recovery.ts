@@ -14,7 +14,9 @@ import { transaction } from '../redis/multi';
 import { recoverOne } from '../redis/scripts/recover';
 import { popDone } from '../redis/scripts/pop-done';
 import { parseJson, phpJsonEncode, phpString } from '../json';
-import { phpDateC, unixNow } from '../time';
+import { unixNow } from '../time';
+import { failureRecord, failureRecordParts } from './failures';
+import { prunedError, settlementFor } from '../settlement';
 import { STATUS_TTL } from './status';
 import { cursorPath, readCursor, removeCursor, writeCursor } from './batch-cursor';
 import { inflightKeys, isJsonObject, unregisterWorker } from './workers';
@@ -90,21 +92,21 @@ async function drainInflight(
   // Only the job the worker was running (the head of the in-flight list of its working-on queue)
   // is failed; jobs a blocking race had merely parked were never started and simply go back.
   const runningQueue = lists.length > 0 ? workingQueue(await redis.get(keys.worker(id))) : undefined;
-  const head = `{"failed_at":${phpString(phpDateC())},"payload":`;
-  const tail = (q: string): string =>
-    `,"exception":"PruneDeadWorkerDirtyExit","error":${phpString(opts.reason)},"backtrace":[${phpString(`recovered by ${opts.byWorker}`)}],"worker":${phpString(id)},"queue":${phpString(q)}}`;
+  const failedAt = new Date();
   for (const list of lists) {
     const queue = list.slice(keys.inflightPrefix(id).length);
     let running = queue === runningQueue && (await settleCursor(redis, keys, id, queue)) !== 'not-started';
     for (;;) {
       // The running job is the head; jobs merely parked go back from the tail, keeping their order.
-      const fromTail = opts.requeue || !running;
+      const settlement = settlementFor({ kind: 'pruned', reason: opts.reason, byWorker: opts.byWorker, running }, { requeueOrphans: opts.requeue });
+      const fromTail = settlement.kind === 'requeue';
       const bytes = await redis.lindexBuffer(list, fromTail ? -1 : 0);
       if (bytes === null) break;
       const mode = fromTail ? 'requeue' : 'fail';
+      const [head, tail] = settlement.kind === 'failed' ? failureRecordParts({ error: settlement.error, workerId: id, queue, failedAt }) : ['', ''];
       const reply = await recoverOne.run(
         redis, [list, keys.queue(queue), keys.failed(), keys.stat('failed'), keys.stat('processed')],
-        [mode, head, tail(queue), keys.ns, unixNow(), STATUS_TTL, bytes, isJsonObject(bytes) ? '1' : '0', fromTail ? 'tail' : 'head'],
+        [mode, head, tail, keys.ns, unixNow(), STATUS_TTL, bytes, isJsonObject(bytes) ? '1' : '0', fromTail ? 'tail' : 'head'],
       );
       if (reply === -1) continue; // another worker settled that one first; look again
       if (typeof reply !== 'string') break;
@@ -171,17 +173,19 @@ async function failForeignWorkingOn(
   const working = await redis.getdel(keys.worker(deadId));
   if (!working) return;
   let queue = '';
-  let payload = 'null';
+  // The payload goes in verbatim when it was re-encoded from the working-on JSON, else as a string.
+  let payload = working;
+  let verbatim = false;
   try {
     const w = parseJson(working) as { queue?: unknown; payload?: unknown };
     queue = typeof w.queue === 'string' ? w.queue : '';
     payload = phpJsonEncode(w.payload ?? null);
+    verbatim = true;
   } catch {
-    payload = phpString(working);
+    // not JSON: kept as a JSON string of its bytes
   }
-  const record =
-    `{"failed_at":${phpString(phpDateC())},"payload":${payload},"exception":"PruneDeadWorkerDirtyExit",` +
-    `"error":${phpString(opts.reason)},"backtrace":[${phpString(`recovered by ${opts.byWorker}`)}],"worker":${phpString(deadId)},"queue":${phpString(queue)}}`;
+  const record = failureRecord({ raw: payload, rawIsObject: verbatim, error: prunedError(opts.reason, opts.byWorker), workerId: deadId, queue, failedAt: new Date() });
+  if (!verbatim) payload = phpString(working);
   await transaction(redis, (m) => m.rpush(keys.failed(), record).incrby(keys.stat('failed'), 1).incrby(keys.stat('processed'), 1));
   report.failed.push(payload);
 }

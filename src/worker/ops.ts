@@ -57,13 +57,9 @@ export interface Reserved {
   sha1?: string;
 }
 
-/** How a job ended, as the bookkeeping needs it. */
-export type Settlement =
-  | { kind: 'done'; result: unknown }
-  | { kind: 'skipped' }
-  | { kind: 'failed'; error: NormalizedError; countFailed?: boolean }
-  /** Put it back at the head of its queue, untouched (shutdown with requeueOrphans). */
-  | { kind: 'requeue' };
+/** How a job ended, as the bookkeeping needs it: decided by src/settlement.ts. */
+export type { Settlement } from '../settlement';
+import type { Settlement } from '../settlement';
 
 export interface WorkerOps {
   /** Take up to `max` jobs from the first queue (in priority order) that has any. */
