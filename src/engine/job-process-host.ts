@@ -25,6 +25,7 @@ import { EXIT_RECYCLE, EXIT_REDIS_OUTAGE, WORKER_CHILD_ENV, type FromJobProcess,
 import { RedisOutageError, toReserved } from '../worker/worker';
 import { sleep, type RedisWorkerOps } from '../worker/ops';
 import { settlementFor } from '../settlement';
+import { backoffMs } from '../backoff';
 import { jobInfo, setTitle } from './assemble';
 import { settleCursor } from '../store/recovery';
 import { cursorPath, removeCursor } from '../store/batch-cursor';
@@ -233,7 +234,7 @@ export class ChildWorkerHost {
       } catch (e) {
         logger.warning(`Could not settle the job of a dead job process yet: ${(e as Error).message}`);
         if (Date.now() > deadline) return; // left in the in-flight list: recovery settles it later
-        await sleep(Math.min(100 * 2 ** attempt, 2000));
+        await sleep(backoffMs(attempt, { baseMs: 100, maxMs: 2000 }));
       }
     }
   }

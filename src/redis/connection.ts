@@ -9,6 +9,7 @@
  */
 import Redis, { type RedisOptions } from 'ioredis';
 import { OptionError, RedisConnectionError } from '../errors';
+import { backoffMs } from '../backoff';
 
 /** Anything `Resque.setBackend` accepts: a string form, ioredis options, or a live ioredis client. */
 export type RedisSpec = string | RedisOptions | Redis;
@@ -116,6 +117,9 @@ function withDatabase(parsed: ParsedSpec, database: number | undefined): ParsedS
   return { options, address: addressOf(options) };
 }
 
+/** Reconnects: 50 ms doubled per attempt, at most 2 s between attempts. */
+const RECONNECT_BACKOFF = { baseMs: 50, maxMs: 2000 } as const;
+
 /** Options for connections we create: fail fast at first, reconnect with backoff after. */
 function clientOptions(base: RedisOptions, state: { everReady: boolean }): RedisOptions {
   return {
@@ -123,7 +127,7 @@ function clientOptions(base: RedisOptions, state: { everReady: boolean }): Redis
     maxRetriesPerRequest: 20,
     ...base,
     lazyConnect: true,
-    retryStrategy: (times: number) => (state.everReady ? Math.min(50 * 2 ** Math.min(times, 6), 2000) : null),
+    retryStrategy: (times: number) => (state.everReady ? backoffMs(times, RECONNECT_BACKOFF) : null),
   };
 }
 
