@@ -1,30 +1,48 @@
 'use strict';
-// src/cli/args.ts + src/cli/usage.ts: flags and php-resque variables → command (pure, no processes).
+// src/cli/args.ts (the flag-parsing core), src/cli/commands/*.ts (each command's pure parse),
+// src/cli/registry.ts (parseCommandLine) and src/cli/usage.ts: flags and php-resque variables →
+// command and options (pure, no processes).
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
-const { parseArgs, NO_QUEUE_MESSAGE } = require('../dist/cli/args');
-const { usage, version, VERSION, USAGE_LINE } = require('../dist/cli/usage');
+const { parseCommandLine, COMMANDS } = require('../dist/cli/registry');
+const { startCommand, NO_QUEUE_MESSAGE } = require('../dist/cli/commands/start');
+const { demoCommand } = require('../dist/cli/commands/demo');
+const { versionCommand } = require('../dist/cli/commands/version');
+const { usage, commandHelp, flagTable, version, VERSION, usageLine, commandUsageLine } = require('../dist/cli/usage');
 const { DEFAULTS } = require('../dist/config');
 
 const CWD = '/srv/app';
-const parse = (argv, env = {}) => parseArgs(argv, env, CWD);
+const parse = (argv, env = {}) => parseCommandLine(argv, env, CWD);
+const help = COMMANDS.find((c) => c.name === 'help');
+const GENERAL_USAGE = usageLine(COMMANDS);
+const START_USAGE = commandUsageLine(startCommand);
 
 /** Parse a start command that must succeed; returns its config. */
 function config(argv, env = {}) {
   const r = parse(['start', ...argv], { QUEUE: 'default', ...env });
-  assert.equal(r.command, 'start', r.message);
-  return r.config;
+  assert.ok(r.ok, r.error);
+  assert.equal(r.command.name, 'start');
+  return r.options.config;
 }
 
-/** Assert an exit-2 error whose message names every `needle`, and ends with the usage line. */
+/** Assert an exit-2 error whose message names every `needle`, and ends with a usage line. */
 function usageError(argv, env, ...needles) {
   const r = parse(argv, env);
-  assert.equal(r.command, 'error', `expected an error for ${JSON.stringify(argv)} ${JSON.stringify(env)}`);
+  assert.equal(r.ok, false, `expected an error for ${JSON.stringify(argv)} ${JSON.stringify(env)}`);
   assert.equal(r.exitCode, 2);
-  for (const n of needles) assert.ok(r.message.includes(n), `"${r.message}" should name ${n}`);
-  assert.ok(r.message.endsWith(USAGE_LINE), 'message ends with the usage line');
-  return r.message;
+  for (const n of needles) assert.ok(r.error.includes(n), `"${r.error}" should name ${n}`);
+  const last = r.error.split('\n').pop();
+  const lines = [GENERAL_USAGE, ...COMMANDS.map(commandUsageLine)];
+  assert.ok(lines.includes(last), `message ends with a usage line: ${r.error}`);
+  return r.error;
+}
+
+/** The command a command line runs (its name), and its options. */
+function command(argv, env = {}) {
+  const r = parse(argv, env);
+  assert.ok(r.ok, r.error);
+  return { name: r.command.name, options: r.options };
 }
 
 test('defaults: only a queue given', () => {
@@ -76,9 +94,9 @@ test('flags take their value as the next word too', () => {
 });
 
 test('a boolean flag never swallows the next word', () => {
-  const r = parse(['--verbose', 'start'], { QUEUE: 'q' });
-  assert.equal(r.command, 'start');
-  assert.equal(r.config.logLevel, 'info');
+  const r = command(['--verbose', 'start'], { QUEUE: 'q' });
+  assert.equal(r.name, 'start');
+  assert.equal(r.options.config.logLevel, 'info');
 });
 
 test('absolute paths are kept, relative ones resolved against cwd', () => {
@@ -130,8 +148,7 @@ test('--quiet is --log-level=warning; --no-quiet / --quiet=0 leave the level alo
   assert.equal(config(['--quiet', '--no-verbose', '--debug=0']).logLevel, 'warning');
   assert.equal(config(['--quiet', '--log-level=warning']).logLevel, 'warning');
   assert.equal(config([], { QUIET: '1', LOGLEVEL: 'debug', LOG_LEVEL: 'debug' }).logLevel, 'notice', 'no variables');
-  const r = parse(['--quiet', 'start'], { QUEUE: 'q' });
-  assert.equal(r.command, 'start', 'a boolean never swallows the next word');
+  assert.equal(command(['--quiet', 'start'], { QUEUE: 'q' }).name, 'start', 'a boolean never swallows the next word');
 });
 
 test('--quiet with --verbose, --debug or another --log-level is a usage error naming both', () => {
@@ -180,11 +197,11 @@ test('QUEUE: split on "," without trimming, order and * kept', () => {
 test('no queue: php-resque message, exit 1', () => {
   for (const env of [{}, { QUEUE: '' }]) {
     const r = parse(['start'], env);
-    assert.equal(r.command, 'error');
+    assert.equal(r.ok, false);
     assert.equal(r.exitCode, 1);
-    assert.ok(r.message.startsWith('Set QUEUE env var containing the list of queues to work.'));
-    assert.equal(r.message, NO_QUEUE_MESSAGE);
-    assert.ok(r.message.includes('--queue'));
+    assert.ok(r.error.startsWith('Set QUEUE env var containing the list of queues to work.'));
+    assert.equal(r.error, NO_QUEUE_MESSAGE, 'no usage line after the exit-1 message');
+    assert.ok(r.error.includes('--queue'));
   }
 });
 
@@ -309,13 +326,26 @@ test('unknown flags, commands and stray words: exit 2', () => {
 });
 
 test('help and version', () => {
-  for (const argv of [['--help'], ['-h'], ['help'], ['start', '--help'], ['help', 'start'], ['demo', '-h']]) {
-    assert.deepEqual(parse(argv), { command: 'help', text: usage() }, argv.join(' '));
+  for (const argv of [['--help'], ['-h'], ['help'], ['-hV'], ['--verbose', '--help']]) {
+    assert.deepEqual(command(argv), { name: 'help', options: { text: usage(COMMANDS) } }, argv.join(' '));
   }
-  for (const argv of [['--version'], ['-V'], ['version'], ['start', '-V']]) {
-    assert.deepEqual(parse(argv), { command: 'version', text: version() }, argv.join(' '));
+  for (const argv of [['start', '--help'], ['help', 'start'], ['start', '-h', '--count=x'], ['help', 'start', '-h'], ['--queue=a', 'start', '-h']]) {
+    assert.deepEqual(command(argv), { name: 'help', options: { text: commandHelp(startCommand) } }, argv.join(' '));
   }
-  assert.deepEqual(parse(['-hV']).command, 'help');
+  for (const argv of [['demo', '-h'], ['help', 'demo'], ['demo', '--count=2', '--help']]) {
+    assert.deepEqual(command(argv), { name: 'help', options: { text: commandHelp(demoCommand) } }, argv.join(' '));
+  }
+  for (const argv of [['help', '--help'], ['help', 'help'], ['-h', 'help']]) {
+    assert.deepEqual(command(argv), { name: 'help', options: { text: commandHelp(help) } }, argv.join(' '));
+  }
+  for (const argv of [['--version'], ['-V'], ['version'], ['start', '-V'], ['version', 'extra'], ['demo', '-V']]) {
+    assert.deepEqual(command(argv), { name: 'version', options: { text: version() } }, argv.join(' '));
+  }
+  usageError(['help', 'launch'], {}, '"launch"');
+  usageError(['launch', '--help'], {}, '"launch"');
+  usageError(['help', 'start', 'demo'], {}, '"demo"');
+  usageError(['help', '--verbose'], {}, '--verbose', '"help"');
+  usageError(['version', '--count=2'], {}, '--count', '"version"');
 });
 
 test('version comes from package.json', () => {
@@ -325,7 +355,7 @@ test('version comes from package.json', () => {
 });
 
 test('usage lists every flag, its variable, and the signals', () => {
-  const text = usage();
+  const text = usage(COMMANDS);
   const flags = ['queue', 'count', 'interval', 'blocking', 'pidfile', 'pid', 'jobs', 'app', 'prefix', 'redis', 'database',
     'verbose', 'debug', 'log-format', 'once', 'jobs-per-child', 'in-process', 'timeout', 'kill-grace',
     'max-child-memory', 'hard-child-memory', 'requeue-orphans', 'redis-timeout', 'graceful-term', 'shutdown-timeout',
@@ -337,14 +367,99 @@ test('usage lists every flag, its variable, and the signals', () => {
 });
 
 test('demo: only --redis', () => {
-  assert.deepEqual(parse(['demo']), { command: 'demo' });
-  assert.deepEqual(parse(['demo', '--redis=redis://h:1']), { command: 'demo', redis: 'redis://h:1' });
+  assert.deepEqual(command(['demo']), { name: 'demo', options: { env: {} } });
+  assert.deepEqual(command(['demo', '--redis=redis://h:1']), { name: 'demo', options: { redis: 'redis://h:1', env: {} } });
+  assert.deepEqual(command(['--redis', 'redis://h:1', 'demo']).options.redis, 'redis://h:1');
   usageError(['demo', '--count=2'], {}, '--count', 'demo');
   usageError(['demo', 'now'], {}, '"now"');
+  usageError(['demo', '--redis='], {}, '--redis', '""');
 });
 
 test('the caller\'s argv and env are not modified', () => {
   const argv = Object.freeze(['start', '--verbose', '--count', '2']);
   const env = Object.freeze({ QUEUE: 'a' });
-  assert.equal(parseArgs(argv, env, CWD).command, 'start');
+  assert.equal(command(argv, env).name, 'start');
+});
+
+// ---- each command's own parse: pure, the command line without the command's name ----
+
+test('start.parse: the words after "start"; flags before the name reach it too', () => {
+  const r = startCommand.parse(['--queue=a,b', '--count', '2', '--redis=redis://h:1'], {}, CWD);
+  assert.ok(r.ok, r.error);
+  assert.deepEqual([...r.options.config.queues], ['a', 'b']);
+  assert.equal(r.options.config.count, 2);
+  assert.equal(r.options.config.redis, 'redis://h:1');
+  assert.deepEqual(r.options.argv, ['start', '--queue=a,b', '--count', '2', '--redis=redis://h:1'], 'what a supervisor forks');
+  assert.equal(r.options.supervised, false);
+  assert.equal(startCommand.parse([], { QUEUE: 'q', RESQUE_SUPERVISED: '1' }, CWD).options.supervised, true);
+  assert.deepEqual(command(['--verbose', 'start', '--queue=a']).options.argv, ['start', '--verbose', '--queue=a']);
+});
+
+test('start.parse: errors are bare (the registry adds the usage line), exit 2; no queue is exit 1', () => {
+  assert.deepEqual(startCommand.parse(['--count=0'], { QUEUE: 'q' }, CWD),
+    { ok: false, exitCode: 2, error: 'Invalid value for --count: "0" (expected a positive integer).' });
+  assert.deepEqual(startCommand.parse([], {}, CWD), { ok: false, exitCode: 1, error: NO_QUEUE_MESSAGE });
+  assert.deepEqual(startCommand.parse(['extra'], { QUEUE: 'q' }, CWD),
+    { ok: false, exitCode: 2, error: 'Unexpected argument "extra" after "start".' });
+});
+
+test('resque start --redis=... still works; --redis is start\'s and demo\'s flag', () => {
+  assert.equal(config(['--redis=redis://r:6380']).redis, 'redis://r:6380');
+  assert.equal(config(['--redis', 'r:1']).redis, 'r:1');
+  assert.equal(command(['demo', '--redis=r:2']).options.redis, 'r:2');
+});
+
+test('flags are checked per command: resque demo --count=4 is exit 2 naming --count and demo', () => {
+  const message = usageError(['demo', '--count=4'], {}, '--count', '"demo"', '--redis');
+  assert.equal(message, `Unknown flag --count for "demo" (it takes only --redis).\n${commandUsageLine(demoCommand)}`);
+  usageError(['demo', '--queue', 'a'], {}, '--queue', '"demo"');
+  usageError(['demo', '--verbose'], {}, '--verbose', '"demo"');
+  usageError(['demo', '--no-blocking'], {}, '--no-blocking', '"demo"');
+  usageError(['demo', '--count', '-1'], {}, '--count', '"demo"');
+  usageError(['--prefix=x', 'demo'], {}, '--prefix', '"demo"');
+  usageError(['demo', '--bogus'], {}, '--bogus');
+  assert.deepEqual(demoCommand.parse(['--count=4'], {}, CWD),
+    { ok: false, exitCode: 2, error: 'Unknown flag --count for "demo" (it takes only --redis).' });
+  assert.deepEqual(demoCommand.parse(['--redis=r:1'], { X: '1' }, CWD), { ok: true, options: { redis: 'r:1', env: { X: '1' } } });
+  assert.deepEqual(versionCommand.parse(['--verbose'], {}, CWD),
+    { ok: false, exitCode: 2, error: 'Unknown flag --verbose for "version" (it takes no flags).' });
+  assert.deepEqual(help.parse(['--batch', '-1'], {}, CWD),
+    { ok: false, exitCode: 2, error: 'Unknown flag --batch for "help" (it takes no flags).' });
+  assert.equal(startCommand.parse(['--help', '-V'], { QUEUE: 'q' }, CWD).ok, true, 'every command takes the global flags');
+});
+
+test('usage lines: a command\'s after its own errors, every command\'s before a command is known', () => {
+  assert.equal(START_USAGE, 'Usage: resque start [--queue=NAMES] [flags] | resque help start');
+  assert.equal(GENERAL_USAGE, `Usage: ${COMMANDS.map((c) => c.usage).join(' | ')}`);
+  assert.ok(usageError(['start', '--count=x'], { QUEUE: 'q' }).endsWith(`\n${START_USAGE}`));
+  assert.ok(usageError(['start', '--bogus'], { QUEUE: 'q' }).endsWith(`\n${START_USAGE}`), 'the first word names the command');
+  assert.ok(usageError(['launch'], {}).endsWith(`\n${GENERAL_USAGE}`));
+  assert.ok(usageError([], {}).endsWith(`\n${GENERAL_USAGE}`));
+  assert.ok(usageError(['--bogus'], {}).endsWith(`\n${GENERAL_USAGE}`));
+  assert.equal(usageError(['version', '--x=1'], {}).split('\n').pop(), 'Usage: resque version');
+});
+
+test('every command\'s flag table: columns line up, one row per flag', () => {
+  for (const c of COMMANDS) {
+    if (c.flags.length === 0) continue;
+    const rows = flagTable(c.flags).split('\n');
+    assert.equal(rows.length, c.flags.length + 1, c.name);
+    const offsets = ['what', 'variable', 'default'].map((word) => rows[0].indexOf(` ${word}`) + 1);
+    for (const row of rows.slice(1)) {
+      assert.equal(row.slice(0, 4), '  --', row);
+      for (const at of offsets) {
+        assert.equal(row.slice(at - 2, at), '  ', `${c.name}: two spaces before column ${at}: ${row}`);
+        assert.notEqual(row[at], ' ', `${c.name}: a column starts at ${at}: ${row}`);
+      }
+    }
+  }
+});
+
+test('resque help start: start\'s usage, summary, flag table and signals, not demo\'s table', () => {
+  const text = commandHelp(startCommand);
+  assert.ok(text.startsWith(`${startCommand.usage}: ${startCommand.summary}\n`), text);
+  assert.ok(text.includes(flagTable(startCommand.flags)));
+  assert.match(text, /^Signals$/m);
+  assert.ok(!text.includes(flagTable(demoCommand.flags)));
+  assert.match(commandHelp(versionCommand), /"version" takes no flags\./);
 });

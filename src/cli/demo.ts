@@ -17,6 +17,7 @@
  *     its group; then the keys; then redis-server. Exit codes: 0 ok, 1 a job ended wrongly or
  *     an error, 130 INT, 143 TERM, 141 EPIPE (what a shell reports for those signals).
  *   - worker output is piped through the demo, so a closed stdout affects the demo only.
+ * It writes to the streams it is given (src/cli/commands/demo.ts passes the CLI's io).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
@@ -24,6 +25,7 @@ import * as path from 'node:path';
 import { Resque } from '../resque';
 import { RedisConnectionError } from '../errors';
 import { redact } from '../redis/connection';
+import type { Io } from './command';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const STATUS_NAMES: Readonly<Record<number, string>> = { 1: 'waiting', 2: 'running', 3: 'FAILED', 4: 'complete' };
@@ -54,8 +56,8 @@ class Interrupted extends Error {
   }
 }
 
-export async function runDemo(opts: { redis?: string; env: NodeJS.ProcessEnv }): Promise<number> {
-  const demo = new Demo(opts.env);
+export async function runDemo(opts: { redis?: string; env: NodeJS.ProcessEnv; io: Io }): Promise<number> {
+  const demo = new Demo(opts.env, opts.io);
   const stopSignals: Array<[NodeJS.Signals, number]> = [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]];
   const onSignal = new Map<NodeJS.Signals, () => void>();
   for (const [sig, code] of stopSignals) {
@@ -88,8 +90,8 @@ class Demo {
   private stopped = false;
   private readonly waiters = new Set<(e: Interrupted) => void>();
 
-  constructor(private readonly env: NodeJS.ProcessEnv) {
-    process.stdout.on('error', this.onStdoutError);
+  constructor(private readonly env: NodeJS.ProcessEnv, private readonly io: Io) {
+    io.stdout.on('error', this.onStdoutError);
   }
 
   private readonly onStdoutError = (e: NodeJS.ErrnoException): void => {
@@ -98,11 +100,11 @@ class Demo {
   };
 
   out(s: string): void {
-    if (this.stdoutOpen) process.stdout.write(`${s}\n`);
+    if (this.stdoutOpen) this.io.stdout.write(`${s}\n`);
   }
 
   err(s: string): void {
-    process.stderr.write(`${s}\n`);
+    this.io.stderr.write(`${s}\n`);
   }
 
   /** Ends the run at its next await (the first interruption wins). */
@@ -173,8 +175,8 @@ class Demo {
       detached: true,
       env: { ...this.env, REDIS_URL: '' },
     });
-    child.stdout?.on('data', (d: Buffer) => { if (this.stdoutOpen) process.stdout.write(d); });
-    child.stderr?.on('data', (d: Buffer) => process.stderr.write(d));
+    child.stdout?.on('data', (d: Buffer) => { if (this.stdoutOpen) this.io.stdout.write(d); });
+    child.stderr?.on('data', (d: Buffer) => this.io.stderr.write(d));
     child.on('error', (e) => this.interrupt(new Interrupted(1, `could not start the workers: ${e.message}`)));
     return child;
   }
@@ -199,7 +201,7 @@ class Demo {
   /** Every way out ends here: workers, then the keys, then Redis. Never throws. */
   async stopAll(): Promise<void> {
     this.stopped = true;
-    process.stdout.removeListener('error', this.onStdoutError);
+    this.io.stdout.removeListener('error', this.onStdoutError);
     await this.stopWorkers().catch(() => undefined);
     if (this.resque) {
       const resque = this.resque;

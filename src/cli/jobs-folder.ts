@@ -7,7 +7,7 @@
  *      is given (its `jobs` map may hold every class): then it is a warning;
  *   2. a folder without any job file inside (searched at every depth, at most SCAN_BUDGET
  *      entries; a bigger folder counts as not empty) is a warning, and the worker runs.
- * Reads the file system only; main.ts prints the verdict.
+ * Reads the file system only; `resque start` (src/cli/commands/start.ts) prints the verdict.
  */
 import { readdirSync, statSync, type Dirent } from 'node:fs';
 import * as path from 'node:path';

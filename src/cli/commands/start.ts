@@ -1,0 +1,264 @@
+/**
+ * `resque start`: work the queues.
+ *   1. FLAGS is its flag table (the help prints it, src/cli/args.ts checks the command line
+ *      against it); a flag's name is typed, so the resolution below cannot read one it lacks.
+ *   2. parse resolves every setting once: flag → php-resque variable (WIRE.md §14.1) → default,
+ *      validates it and returns a frozen WorkerConfig; no queue at all is php-resque's exit 1.
+ *      The log level: --log-level beats --verbose/--debug and VERBOSE/LOGGING/VVERBOSE; --quiet is
+ *      --log-level=warning, and --quiet with --verbose, --debug or another --log-level is an error.
+ *   3. run checks the jobs folder (src/cli/jobs-folder.ts) once per started command — in the
+ *      supervisor before it forks, or in a worker started on its own, not in supervised workers —
+ *      writes the pidfile, then runs the supervisor (COUNT > 1) or one worker process. The worker
+ *      code is loaded on demand, so a COUNT supervisor does not load Redis code.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DEFAULTS, LOG_LEVELS, type LogFormat, type LogLevel, type WorkerConfig } from '../../config';
+import { OptionError } from '../../errors';
+import { Logger } from '../../log';
+import { runSupervisor } from '../../worker/supervisor';
+import {
+  catchOptionErrors, flagBoolean, fromEnv, fromFlag, invalid, noExtraWords, nonEmpty, nonNegative,
+  nonNegativeInteger, parseFlags, phpEmpty, positiveInteger, type Source,
+} from '../args';
+import type { Command, FlagTable, Io, ParseResult } from '../command';
+import { checkJobsFolder } from '../jobs-folder';
+
+/** php-resque's bin/resque message (exit 1), followed by our hint. */
+export const NO_QUEUE_MESSAGE =
+  'Set QUEUE env var containing the list of queues to work.\n(or pass --queue=NAME[,NAME...] to resque start)';
+
+export interface StartOptions {
+  readonly config: WorkerConfig;
+  /** The command line a COUNT supervisor starts its workers with (`start …`). */
+  readonly argv: readonly string[];
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  /** Started by a supervisor (RESQUE_SUPERVISED=1): no jobs-folder check, no pidfile. */
+  readonly supervised: boolean;
+}
+
+const D = DEFAULTS;
+
+const FLAGS = [
+  { name: 'queue', kind: 'list', value: 'A,B', variables: ['QUEUE'], default: 'required', help: 'queues in priority order; * = all' },
+  { name: 'count', kind: 'number', value: 'N', variables: ['COUNT'], default: String(D.count), help: 'worker processes' },
+  { name: 'interval', kind: 'number', value: 'SECONDS', variables: ['INTERVAL'], default: String(D.interval), help: 'poll sleep / blocking wait timeout' },
+  { name: 'blocking', kind: 'boolean', variables: ['BLOCKING'], variableNote: '(if set)', default: 'off', help: 'block on the queues (BLMOVE) instead of polling' },
+  { name: 'pidfile', kind: 'string', value: 'FILE', aliases: ['pid'], variables: ['PIDFILE'], default: 'none', help: 'write the pid to FILE' },
+  { name: 'jobs', kind: 'string', value: 'DIR', default: './jobs', help: 'folder of job classes' },
+  { name: 'app', kind: 'string', value: 'FILE', variables: ['APP_INCLUDE'], default: 'none', help: 'module loaded first (classes, hooks)' },
+  { name: 'prefix', kind: 'string', value: 'NS', variables: ['PREFIX'], default: D.namespace, help: 'Redis key namespace' },
+  { name: 'redis', kind: 'string', value: 'URL', variables: ['REDIS_BACKEND'], default: '$REDIS_URL or 127.0.0.1:6379', help: 'host:port, redis[s]://, unix://' },
+  { name: 'database', kind: 'number', value: 'N', variables: ['REDIS_BACKEND_DB'], default: '0', help: 'Redis database' },
+  { name: 'verbose', kind: 'boolean', variables: ['VERBOSE', 'LOGGING'], default: 'off', help: 'log info too, with timestamps' },
+  { name: 'debug', kind: 'boolean', variables: ['VVERBOSE'], default: 'off', help: 'log debug too' },
+  { name: 'quiet', kind: 'boolean', default: 'off', help: 'warnings and errors only (= --log-level=warning)' },
+  { name: 'log-level', kind: 'string', value: 'LEVEL', default: D.logLevel, help: 'error|warning|notice|info|debug (beats --verbose)' },
+  { name: 'log-format', kind: 'string', value: 'text|json', default: D.logFormat, help: 'log line format' },
+  { name: 'slow-job-log', kind: 'number', value: 'SECONDS', default: String(D.slowJobLog), help: 'warn once when a job runs longer (0 = off)' },
+  { name: 'once', kind: 'boolean', default: 'off', help: 'drain the queues, then exit 0' },
+  { name: 'jobs-per-child', kind: 'number', value: 'N', default: String(D.jobsPerChild), help: 'jobs a child runs before renewal' },
+  { name: 'in-process', kind: 'boolean', default: 'off', help: 'run jobs in the worker itself' },
+  { name: 'batch', kind: 'number', value: 'N', default: String(D.batch), help: 'most jobs taken per round trip' },
+  { name: 'timeout', kind: 'number', value: 'SECONDS', default: String(D.timeout), help: 'default job time limit (0 = none)' },
+  { name: 'kill-grace', kind: 'number', value: 'SECONDS', default: String(D.killGrace), help: 'TERM to KILL delay for a child' },
+  { name: 'max-child-memory', kind: 'number', value: 'MB', default: `${D.maxChildMemory} (never)`, help: 'renew a child above this RSS' },
+  { name: 'hard-child-memory', kind: 'number', value: 'MB', default: `${D.hardChildMemory} (never)`, help: 'kill a job above this RSS' },
+  { name: 'requeue-orphans', kind: 'boolean', default: 'off', help: 'requeue (not fail) dead workers\' jobs' },
+  { name: 'redis-timeout', kind: 'number', value: 'SECONDS', default: String(D.redisTimeout), help: 'exit after this long without Redis' },
+  { name: 'graceful-term', kind: 'boolean', variables: ['GRACEFUL_TERM'], default: 'off', help: 'TERM acts like QUIT' },
+  { name: 'shutdown-timeout', kind: 'number', value: 'SECONDS', default: String(D.shutdownTimeout), help: 'graceful wait for the current job' },
+] as const satisfies FlagTable;
+
+type Name = (typeof FLAGS)[number]['name'];
+
+const SIGNALS = `Signals
+  QUIT         finish the current job, then exit
+  TERM, INT    exit now: the current child is killed (its job fails as a dirty exit);
+               with --graceful-term, TERM acts like QUIT
+  USR1         kill the current child, keep working
+  USR2         pause: take no more jobs
+  CONT         resume after USR2`;
+
+export const startCommand: Command<StartOptions> = {
+  name: 'start',
+  summary: 'work the queues',
+  usage: 'resque start [--queue=NAMES] [flags]',
+  flags: FLAGS,
+  notes: SIGNALS,
+  parse,
+  run,
+};
+
+// ---- parse: flag → variable → default ----
+
+interface Ctx {
+  readonly flags: ReadonlyMap<string, string>;
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+}
+
+function parse(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): ParseResult<StartOptions> {
+  return catchOptionErrors(() => {
+    const { flags, words } = parseFlags(argv, FLAGS, startCommand);
+    noExtraWords('start', words);
+    const ctx: Ctx = { flags, env, cwd };
+    const settings = resolveSettings(ctx);
+    const queues = resolveQueueList(ctx);
+    if (queues === undefined) return { ok: false, exitCode: 1, error: NO_QUEUE_MESSAGE };
+    const config: WorkerConfig = Object.freeze({ ...settings, queues: Object.freeze(queues) });
+    const supervised = env['RESQUE_SUPERVISED'] === '1';
+    return { ok: true, options: { config, argv: ['start', ...argv], env, cwd, supervised } };
+  });
+}
+
+function flag(ctx: Ctx, name: Name): Source | undefined {
+  return fromFlag(ctx.flags, name);
+}
+
+function bool(ctx: Ctx, name: Name): boolean | undefined {
+  return flagBoolean(ctx.flags, name);
+}
+
+function resolveSettings(ctx: Ctx): Omit<WorkerConfig, 'queues'> {
+  const pidfile = flag(ctx, 'pidfile') ?? fromEnv(ctx.env, 'PIDFILE');
+  const app = flag(ctx, 'app') ?? fromEnv(ctx.env, 'APP_INCLUDE');
+  const jobs = flag(ctx, 'jobs');
+  const prefix = flag(ctx, 'prefix') ?? fromEnv(ctx.env, 'PREFIX');
+  return {
+    count: number(ctx, 'count', 'COUNT', positiveInteger, D.count),
+    interval: interval(ctx),
+    blocking: bool(ctx, 'blocking') ?? ctx.env['BLOCKING'] !== undefined,
+    pidfile: pidfile ? path.resolve(ctx.cwd, nonEmpty(pidfile, 'a file name')) : undefined,
+    jobsDir: path.resolve(ctx.cwd, jobs ? nonEmpty(jobs, 'a folder') : 'jobs'),
+    app: app ? path.resolve(ctx.cwd, nonEmpty(app, 'a module path')) : undefined,
+    namespace: prefix ? nonEmpty(prefix, 'a key namespace') : D.namespace,
+    ...redis(ctx),
+    logLevel: logLevel(ctx),
+    logFormat: logFormat(ctx),
+    slowJobLog: number(ctx, 'slow-job-log', undefined, nonNegative, D.slowJobLog),
+    once: bool(ctx, 'once') ?? D.once,
+    jobsPerChild: number(ctx, 'jobs-per-child', undefined, positiveInteger, D.jobsPerChild),
+    inProcess: bool(ctx, 'in-process') ?? D.inProcess,
+    batch: number(ctx, 'batch', undefined, positiveInteger, D.batch),
+    timeout: number(ctx, 'timeout', undefined, nonNegative, D.timeout),
+    killGrace: number(ctx, 'kill-grace', undefined, nonNegative, D.killGrace),
+    maxChildMemory: number(ctx, 'max-child-memory', undefined, nonNegative, D.maxChildMemory),
+    hardChildMemory: number(ctx, 'hard-child-memory', undefined, nonNegative, D.hardChildMemory),
+    requeueOrphans: bool(ctx, 'requeue-orphans') ?? D.requeueOrphans,
+    redisTimeout: number(ctx, 'redis-timeout', undefined, nonNegative, D.redisTimeout),
+    gracefulTerm: bool(ctx, 'graceful-term') ?? fromEnv(ctx.env, 'GRACEFUL_TERM') !== undefined,
+    shutdownTimeout: number(ctx, 'shutdown-timeout', undefined, nonNegative, D.shutdownTimeout),
+  };
+}
+
+/** QUEUE is split on `,` exactly as php-resque does (no trimming); the list becomes the worker id. */
+function resolveQueueList(ctx: Ctx): string[] | undefined {
+  const src = flag(ctx, 'queue') ?? fromEnv(ctx.env, 'QUEUE');
+  if (src === undefined) return undefined;
+  return nonEmpty(src, 'a comma-separated list of queue names').split(',');
+}
+
+/** INTERVAL: php's empty() — unset, `` and `0` all mean the default. */
+function interval(ctx: Ctx): number {
+  const src = flag(ctx, 'interval') ?? fromEnv(ctx.env, 'INTERVAL', phpEmpty);
+  return src ? nonNegative(src) : D.interval;
+}
+
+/** REDIS_URL is read by the connection code; REDIS_BACKEND_DB only counts with REDIS_BACKEND. */
+function redis(ctx: Ctx): { redis: string | undefined; database: number | undefined } {
+  const dbFlag = flag(ctx, 'database');
+  const database = dbFlag ? nonNegativeInteger(dbFlag) : undefined;
+  const redisFlag = flag(ctx, 'redis');
+  if (redisFlag) return { redis: nonEmpty(redisFlag, 'a Redis address'), database };
+  const backend = ctx.env['REDIS_URL'] ? undefined : fromEnv(ctx.env, 'REDIS_BACKEND');
+  if (!backend) return { redis: undefined, database };
+  const dbVar = fromEnv(ctx.env, 'REDIS_BACKEND_DB', phpEmpty);
+  return { redis: backend.text, database: database ?? (dbVar ? nonNegativeInteger(dbVar) : undefined) };
+}
+
+/** --quiet (= warning) → --log-level → --debug / VVERBOSE (debug) → --verbose / VERBOSE / LOGGING (info) → notice. */
+function logLevel(ctx: Ctx): LogLevel {
+  const explicit = explicitLogLevel(ctx);
+  if (bool(ctx, 'quiet') === true) return quietLevel(ctx, explicit);
+  if (explicit !== undefined) return explicit;
+  const debug = bool(ctx, 'debug') ?? fromEnv(ctx.env, 'VVERBOSE') !== undefined;
+  if (debug) return 'debug';
+  const verbose = bool(ctx, 'verbose') ?? (fromEnv(ctx.env, 'VERBOSE') ?? fromEnv(ctx.env, 'LOGGING')) !== undefined;
+  return verbose ? 'info' : D.logLevel;
+}
+
+function explicitLogLevel(ctx: Ctx): LogLevel | undefined {
+  const src = flag(ctx, 'log-level');
+  if (src === undefined) return undefined;
+  const level = LOG_LEVELS.find((l) => l === src.text);
+  if (level === undefined) throw invalid(src, LOG_LEVELS.join(', '));
+  return level;
+}
+
+/** --quiet is --log-level=warning: a flag asking for more on the same command line contradicts it. */
+function quietLevel(ctx: Ctx, explicit: LogLevel | undefined): LogLevel {
+  const louder = bool(ctx, 'debug') === true ? '--debug'
+    : bool(ctx, 'verbose') === true ? '--verbose'
+      : explicit !== undefined && explicit !== 'warning' ? `--log-level=${explicit}` : undefined;
+  if (louder !== undefined) throw new OptionError(`Conflicting flags --quiet and ${louder} (--quiet is --log-level=warning; give one of them).`);
+  return 'warning';
+}
+
+function logFormat(ctx: Ctx): LogFormat {
+  const src = flag(ctx, 'log-format');
+  if (src === undefined) return D.logFormat;
+  if (src.text === 'text' || src.text === 'json') return src.text;
+  throw invalid(src, '"text" or "json"');
+}
+
+function number(ctx: Ctx, name: Name, variable: string | undefined, parseValue: (src: Source) => number, fallback: number): number {
+  const src = flag(ctx, name) ?? (variable === undefined ? undefined : fromEnv(ctx.env, variable));
+  return src ? parseValue(src) : fallback;
+}
+
+// ---- run ----
+
+async function run(options: StartOptions, io: Io): Promise<number> {
+  const { config, supervised } = options;
+  const logger = new Logger({ level: config.logLevel, format: config.logFormat, stream: io.stdout });
+  if (!supervised) {
+    const folder = checkJobsFolder(config, options.argv, options.cwd);
+    if (folder.level === 'error') {
+      io.stderr.write(`${folder.message}\n`);
+      return 2; // a usage error, like a bad flag value
+    }
+    if (folder.level === 'warning') logger.warning(folder.message);
+  }
+  const pidfile = supervised ? undefined : config.pidfile;
+  if (pidfile !== undefined && !writePidfile(pidfile, io)) return 1;
+  try {
+    if (config.count > 1 && !supervised) return await runSupervisor({ config, logger, argv: options.argv, env: options.env });
+    // Loaded here, not at the top: a COUNT supervisor never needs Redis code (keeps it small).
+    return await (require('../../worker/worker-process') as typeof import('../../worker/worker-process')).runWorkerProcess({ config, logger });
+  } catch (e) {
+    logger.error((e as Error).message);
+    return 1;
+  } finally {
+    if (pidfile !== undefined) removePidfile(pidfile);
+  }
+}
+
+function writePidfile(file: string, io: Io): boolean {
+  try {
+    fs.writeFileSync(file, `${process.pid}\n`);
+    return true;
+  } catch (e) {
+    io.stderr.write(`Could not write pidfile ${file}: ${(e as Error).message}\n`);
+    return false;
+  }
+}
+
+function removePidfile(file: string): void {
+  try {
+    if (fs.readFileSync(file, 'utf8').trim() === String(process.pid)) fs.unlinkSync(file);
+  } catch {
+    /* already gone */
+  }
+}
