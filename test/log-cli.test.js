@@ -82,9 +82,11 @@ async function assertQuiet(t, name, args, env = {}) {
   const w = await runOnce(t, ctx, ['--slow-job-log=0.3', ...args], 'default', env);
   assert.equal(await ctx.r.get(`${ctx.ns}:stat:processed`), String(N + 1));
   assert.doesNotMatch(w.output, /attempt: 1|- Done|\[notice\]|\[info\]/, `no per-job line, no notice:\n${w.output}`);
+  // Only warnings remain. The Slow job's is there; a Noop may also pass 0.3 s on a loaded machine
+  // (strict mode forks per job), and its warning is as legitimate.
   const out = lines(w.stdout);
-  assert.equal(out.length, 1, w.stdout);
-  assert.match(out[0], new RegExp(`^\\[warning\\] .*\\[${slow}\\] Slow \\(queue: default, pid: \\d+\\) still running after`));
+  for (const l of out) assert.match(l, /^\[warning\] .* still running after /, w.stdout);
+  assert.equal(out.filter((l) => new RegExp(`\\[${slow}\\] Slow \\(queue: default, pid: \\d+\\) still running after`).test(l)).length, 1, w.stdout);
   return w;
 }
 
