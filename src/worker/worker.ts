@@ -74,6 +74,10 @@ export interface WorkerOptions {
   batch?: number;
   /** Where progress through a batch is recorded for recovery (required for batch > 1). */
   cursor?: { mark(sha: string, done: number, state: CursorState): void };
+  /** Test seam: the loop's clock in ms for batch ages and Redis outage lengths (default performance.now() / Date.now()). */
+  clock?: () => number;
+  /** Test seam: base of the delay between Redis retries in ms (doubled per error in a row, at most 20×; default 100). */
+  retryBaseMs?: number;
 }
 
 /** Raised when Redis stayed unreachable for longer than redisTimeout. */
@@ -137,7 +141,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
         continue;
       }
       // A batch past its time settles (and is taken again, from Redis) before its next job.
-      if (this.done.length > 0 && (this.ahead.length === 0 || performance.now() - this.batchStart > BATCH_MS)) {
+      if (this.done.length > 0 && (this.ahead.length === 0 || this.now() - this.batchStart > BATCH_MS)) {
         // Next time take about what fits in BATCH_MS (1 for slow jobs: none wait parked behind them).
         if (this.ahead.length > 0) this.claimSize = Math.max(1, this.done.length);
         this.ahead = [];
@@ -184,7 +188,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const pid = this.opts.executor.nextPid;
     const jobs = claim.jobs.map((t) => toReserved(t, pid));
     this.batchSha = this.maxBatch > 1 ? sha1(jobs[0] as Reserved) : '';
-    this.batchStart = performance.now();
+    this.batchStart = this.now();
     return jobs;
   }
 
@@ -223,9 +227,15 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
   }
 
-  /** 0.1 s doubling up to 2 s with the number of Redis errors in a row. */
+  /** 0.1 s (retryBaseMs) doubling up to 2 s with the number of Redis errors in a row. */
   private backoffMs(): number {
-    return Math.min(100 * 2 ** Math.min(this.outageErrors, 5), 2000);
+    const base = this.opts.retryBaseMs ?? 100;
+    return Math.min(base * 2 ** Math.min(this.outageErrors, 5), base * 20);
+  }
+
+  /** The clock seam: opts.clock, else performance.now() for batch ages and Date.now() for outages. */
+  private now(outage = false): number {
+    return this.opts.clock ? this.opts.clock() : outage ? Date.now() : performance.now();
   }
 
   /** graceful: finish the current job first (QUIT); immediate: kill it (TERM/INT). */
@@ -297,10 +307,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
   /** Count an error; past redisTimeout of continuous failure, give up (the supervisor restarts us). */
   private redisFailed(e: unknown): void {
     this.safeEmit('error', asError(e));
-    this.outageSince ??= Date.now();
+    const now = this.now(true);
+    this.outageSince ??= now;
     this.outageErrors++;
     const limit = this.opts.redisTimeout ?? 300;
-    if (limit > 0 && Date.now() - this.outageSince > limit * 1000) {
+    if (limit > 0 && now - this.outageSince > limit * 1000) {
       throw new RedisOutageError(`Redis unreachable for more than ${limit} s (last error: ${asError(e).message})`);
     }
   }
@@ -331,7 +342,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (this.maxBatch > 1 && this.plain(reserved, settlement)) {
       // Nothing to write but counters: the batch's round trip does it.
       this.done.push(reserved);
-      if (this.ahead.length === 0 && performance.now() - this.batchStart <= BATCH_MS) this.claimSize = Math.min(this.maxBatch, this.claimSize * 2);
+      if (this.ahead.length === 0 && this.now() - this.batchStart <= BATCH_MS) this.claimSize = Math.min(this.maxBatch, this.claimSize * 2);
     } else {
       // A failure record embeds the payload: check (only on this rare path) that every peer can read it back.
       if (settlement.kind === 'failed' && reserved.job) reserved.jsonObject = isJsonObject(reserved.raw);
