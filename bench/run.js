@@ -1,22 +1,34 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * `npm run bench`: resque-ts against node-resque 9.7.1 on one private redis-server.
+ * `npm run bench`: resque-ts against node-resque 9.7.1 and BullMQ 5 on one private redis-server.
  *   1. Drain N no-op jobs (queue filled first, workers started after; time from the first
  *      observed processed job to stat:processed >= N, polled every 5 ms):
  *      ours default (child processes) ×1/×4, ours --in-process ×1/×4, ours --jobs-per-child=1 ×2
- *      (BENCH_STRICT_JOBS jobs), node-resque Worker ×1/×4 (in one separate process).
+ *      (BENCH_STRICT_JOBS jobs), node-resque Worker ×1/×4 (in one separate process), BullMQ
+ *      Worker at concurrency 16 (in-process processor) and sandboxed at concurrency 4 (processor
+ *      file, BullMQ's child processes), each in a separate process; BullMQ is timed from
+ *      `new Worker()` to its last `completed` event (it keeps no processed counter).
  *      Rounds interleave the variants, the order rotating each round.
- *   2. Enqueue throughput: one at a time (ours resque.enqueue vs node-resque queue.enqueue), and
- *      ours enqueueBulk in chunks of 1000.
- *   3. Enqueue → perform latency at a steady rate: ours --blocking --count=1 vs node-resque ×1
+ *   2. Footprint: drains of BENCH_FOOTPRINT_JOBS (100,000) jobs with ours --count=1, --count=4,
+ *      --in-process --count=4, node-resque ×4 and BullMQ c16; the VmRSS of every process of the
+ *      tree right when the last job is done (total and by role), and the drain rates at that size.
+ *   3. Enqueue throughput: one at a time (ours resque.enqueue, node-resque queue.enqueue, BullMQ
+ *      queue.add), from 64 concurrent async callers (the same calls), and in bulk (ours
+ *      enqueueBulk, BullMQ addBulk, chunks of 1000).
+ *   4. Enqueue → perform latency at a steady rate: ours --blocking --count=1 vs node-resque ×1
  *      (timeout = 5 ms polling).
- *   4. Peak RSS (VmHWM) of every process of the drains, by role.
- * Writes bench/results/bench-<ISO date>.json and bench/results/latest.json.
+ *   5. Start to first job finished: `resque start --count=1 --once` (default and --in-process)
+ *      with one job waiting, from spawn to stat:processed = 1 (polled every 1 ms), and to exit.
+ *   6. Peak RSS (VmHWM) of every process of the drains, by role.
+ * Targets are printed as ✓/✗. Writes bench/results/bench-<ISO date>.json and bench/results/latest.json.
+ * BullMQ keys live under their own prefix (CFG.bullPrefix), deleted after each BullMQ step.
+ * Our workers run from a private copy of bin/ + dist/ taken at the start (bench/lib/snapshot.js).
  *
- * Environment: BENCH_ROUNDS (3), BENCH_JOBS (20000), BENCH_STRICT_JOBS (300),
- * BENCH_QUICK=1 (1 round, 5000 jobs, smaller side benchmarks: a smoke test),
- * BENCH_REDIS_SERVER (redis-server binary), BENCH_ONLY=variant-id,…,enqueue,latency (a subset, for debugging).
+ * Environment: BENCH_ROUNDS (3), BENCH_JOBS (20000), BENCH_STRICT_JOBS (300), BENCH_FOOTPRINT_JOBS
+ * (100000), BENCH_QUICK=1 (1 round, 5000 jobs, 10,000 for the footprint, smaller side benchmarks:
+ * a smoke test), BENCH_REDIS_SERVER (redis-server binary), BENCH_ONLY=name,… (a subset, for
+ * debugging: drain variant ids, `footprint`, `enqueue`, `latency`, `startup`).
  */
 const fs = require('node:fs');
 const os = require('node:os');
@@ -25,13 +37,18 @@ const { performance } = require('node:perf_hooks');
 const Redis = require('ioredis');
 const { Queue } = require('node-resque');
 const { startRedis } = require('./lib/redis-server');
-const { spawnTracked, reap, waitExit, installCleanup, processTree, memoryOf, killGroup } = require('./lib/procs');
+const { spawnTracked, reap, waitExit, installCleanup, processTree, memoryOf, isNodeProcess, killGroup, treeMemory } = require('./lib/procs');
+const { openBullQueue, fillBull, cleanPrefix } = require('./lib/bullmq-client');
+const { snapshotBuild } = require('./lib/snapshot');
 const { summary, percentile, mean, fmt, table } = require('./lib/stats');
 
 const ROOT = path.resolve(__dirname, '..');
-const BIN = path.join(ROOT, 'bin', 'resque');
+/** The private copy of bin/ + dist/ the run uses (bench/lib/snapshot.js), set in main(). */
+let BUILD;
+const binPath = () => path.join(BUILD, 'bin', 'resque');
 const JOBS_DIR = path.join(__dirname, 'jobs');
 const NR_WORKER = path.join(__dirname, 'lib', 'node-resque-worker.js');
+const BULL_WORKER = path.join(__dirname, 'lib', 'bullmq-worker.js');
 const RESULTS = path.join(__dirname, 'results');
 const LOGS = path.join(RESULTS, 'logs');
 
@@ -51,9 +68,15 @@ const CFG = Object.freeze({
   rounds: intEnv('BENCH_ROUNDS', QUICK ? 1 : 3),
   jobs: intEnv('BENCH_JOBS', QUICK ? 5000 : 20000),
   strictJobs: intEnv('BENCH_STRICT_JOBS', QUICK ? 100 : 300),
+  footprintJobs: intEnv('BENCH_FOOTPRINT_JOBS', QUICK ? 10000 : 100000),
   enqueueOne: QUICK ? 2000 : 5000,
+  enqueueConcurrent: QUICK ? 5000 : 20000,
+  enqueueCallers: 64,
   enqueueBulk: QUICK ? 5000 : 20000,
   bulkChunk: 1000,
+  startupRuns: 3, // per variant and round (median over all rounds)
+  startupPollMs: 1,
+  bullPrefix: 'bullbench', // BullMQ's own key prefix
   enqueueWarmup: 200,
   latencyJobs: QUICK ? 300 : 1000,
   latencyRate: 200, // jobs per second
@@ -68,11 +91,10 @@ const CFG = Object.freeze({
 });
 
 const QUEUE = 'bench';
-/** BENCH_ONLY=id,id,…: run only these drain variants and/or `enqueue`, `latency` (debugging aid). */
-const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((x) => x.trim())) : undefined;
-const wanted = (id) => !ONLY || ONLY.has(id);
-
-/** Drain variants. kind: ours | nr; args: extra `resque start` flags; workers: node-resque Worker count. */
+/**
+ * Drain variants. kind: ours | nr | bull; args: extra `resque start` flags; workers: node-resque
+ * Worker count; concurrency, sandboxed: the BullMQ Worker's.
+ */
 const VARIANTS = [
   { id: 'ours-default-x1', label: 'ours default ×1 (child)', kind: 'ours', args: ['--count=1'] },
   { id: 'ours-default-x4', label: 'ours default ×4 (child)', kind: 'ours', args: ['--count=4'] },
@@ -81,11 +103,38 @@ const VARIANTS = [
   { id: 'ours-strict-x2', label: 'ours --jobs-per-child=1 ×2', kind: 'ours', args: ['--count=2', '--jobs-per-child=1'], strict: true },
   { id: 'nr-x1', label: 'node-resque Worker ×1', kind: 'nr', workers: 1 },
   { id: 'nr-x4', label: 'node-resque Worker ×4 (1 process)', kind: 'nr', workers: 4 },
+  { id: 'bullmq-c16', label: 'BullMQ Worker c16 (in-process) †', kind: 'bull', concurrency: 16, sandboxed: false },
+  { id: 'bullmq-sandbox-c4', label: 'BullMQ sandboxed c4 (job processes) †', kind: 'bull', concurrency: 4, sandboxed: true },
 ];
+const variantById = (id) => VARIANTS.find((v) => v.id === id);
+/** The footprint drains (CFG.footprintJobs each). */
+const FOOTPRINT_IDS = ['ours-default-x1', 'ours-default-x4', 'ours-inproc-x4', 'nr-x4', 'bullmq-c16'];
+/** Start to first job: `resque start --count=1 --once` with one job waiting. */
+const STARTUP_VARIANTS = [
+  { id: 'startup-default', label: 'ours --count=1 --once (default: job process)', kind: 'ours', args: ['--count=1', '--once'] },
+  { id: 'startup-inproc', label: 'ours --count=1 --once --in-process', kind: 'ours', args: ['--count=1', '--once', '--in-process'] },
+];
+const TIMING = {
+  ours: 'first observed processed>0 → processed>=N',
+  nr: 'first observed processed>0 → processed>=N',
+  bull: 'new Worker() → last completed event',
+};
+
+/** BENCH_ONLY=name,name,…: run only these drain variants and/or groups (debugging aid). */
+const GROUPS = ['footprint', 'enqueue', 'latency', 'startup'];
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((x) => x.trim()).filter(Boolean)) : undefined;
+for (const name of ONLY ?? []) {
+  if (!GROUPS.includes(name) && !variantById(name)) {
+    throw new Error(`BENCH_ONLY: unknown name ${JSON.stringify(name)}; known: ${[...VARIANTS.map((v) => v.id), ...GROUPS].join(', ')}`);
+  }
+}
+const wanted = (id) => !ONLY || ONLY.has(id);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const now = () => performance.now();
 const log = (msg) => process.stderr.write(`${msg}\n`);
+/** Epoch ms with sub-ms precision, comparable across processes (the BullMQ worker reports these). */
+const epoch = () => performance.timeOrigin + performance.now();
 
 // ---- shared state ----
 
@@ -124,21 +173,27 @@ function openLog(name) {
 
 /** Our resque-ts client (loaded lazily: dist/ must be built). */
 function ourResque(namespace) {
-  const { Resque } = require(path.join(ROOT, 'dist', 'index.js'));
+  const { Resque } = require(path.join(BUILD, 'dist', 'index.js'));
   return new Resque({ redis: `127.0.0.1:${server.port}`, namespace });
 }
 
 // ---- starting and stopping workers ----
 
 /** Start the workers of a variant; returns a handle with stop(). */
-function startWorkers(variant, namespace, logName, { extraArgs = [], nrTimeoutMs = CFG.nrDrainTimeoutMs } = {}) {
+function startWorkers(variant, namespace, logName, { extraArgs = [], nrTimeoutMs = CFG.nrDrainTimeoutMs, jobs = 0 } = {}) {
   const fd = openLog(logName);
   let proc;
   try {
     if (variant.kind === 'ours') {
-      const args = [BIN, 'start', `--queue=${QUEUE}`, `--jobs=${JOBS_DIR}`, `--prefix=${namespace}`,
+      const args = [binPath(), 'start', `--queue=${QUEUE}`, `--jobs=${JOBS_DIR}`, `--prefix=${namespace}`,
         `--redis=127.0.0.1:${server.port}`, ...variant.args, ...extraArgs];
       proc = spawnTracked(process.execPath, args, { cwd: ROOT, env: childEnv(), stdio: ['ignore', fd, fd] });
+    } else if (variant.kind === 'bull') {
+      const env = {
+        ...childEnv(),
+        BENCH_BULLMQ_CONFIG: JSON.stringify({ port: server.port, prefix: namespace, queue: QUEUE, concurrency: variant.concurrency, sandboxed: variant.sandboxed, jobs }),
+      };
+      proc = spawnTracked(process.execPath, [BULL_WORKER], { cwd: ROOT, env, stdio: ['ignore', fd, fd, 'ipc'] });
     } else {
       const env = {
         ...childEnv(),
@@ -179,6 +234,7 @@ function startWorkers(variant, namespace, logName, { extraArgs = [], nrTimeoutMs
 
 function roleNames(variant) {
   if (variant.kind === 'nr') return ['process'];
+  if (variant.kind === 'bull') return variant.sandboxed ? ['process', 'sandbox child'] : ['process'];
   const count = Number(/--count=(\d+)/.exec(variant.args.join(' '))?.[1] ?? 1);
   const inProc = variant.args.includes('--in-process');
   const roles = count > 1 ? ['supervisor', 'worker'] : ['worker'];
@@ -191,21 +247,25 @@ class RssSampler {
     this.roles = roleNames(variant);
     this.rootPid = rootPid;
     this.peak = {}; // role → {hwmKb, rssKb, pids:Set}
+    this.peakTotalKb = 0; // the largest sum of VmRSS over the tree in one sample
     for (const r of this.roles) this.peak[r] = { hwmKb: 0, rssKb: 0, pids: new Set() };
     this.timer = setInterval(() => this.sample(), CFG.rssSampleMs);
   }
 
   sample() {
+    let totalKb = 0;
     for (const { pid, depth } of processTree(this.rootPid)) {
       const role = this.roles[depth];
-      if (!role) continue;
+      if (!role || !isNodeProcess(pid)) continue; // not pidusage's `sh -c getconf …` helpers
       const m = memoryOf(pid);
       if (!m) continue;
+      totalKb += m.rssKb;
       const p = this.peak[role];
       p.pids.add(pid);
       p.hwmKb = Math.max(p.hwmKb, m.hwmKb);
       p.rssKb = Math.max(p.rssKb, m.rssKb);
     }
+    this.peakTotalKb = Math.max(this.peakTotalKb, totalKb);
   }
 
   finish() {
@@ -268,18 +328,25 @@ async function watchProcessed(namespace, target, t0, proc, onTick) {
   }
 }
 
-async function runDrain(variant, round) {
-  const n = variant.strict ? CFG.strictJobs : CFG.jobs;
+/**
+ * One drain of `jobs` jobs (default: BENCH_JOBS, or BENCH_STRICT_JOBS for strict variants).
+ * Also returns `after`: the VmRSS of the whole process tree right when the last job is done.
+ */
+async function runDrain(variant, round, { jobs, tag = '' } = {}) {
+  const n = jobs ?? (variant.strict ? CFG.strictJobs : CFG.jobs);
+  const logName = `${tag}${variant.id}-r${round}`;
+  if (variant.kind === 'bull') return runBullDrain(variant, round, n, logName);
   const namespace = freshNamespace(variant.id);
   await admin.flushdb();
   await fillQueue(namespace, n);
   const t0 = now();
-  const logName = `${variant.id}-r${round}`;
   const workers = startWorkers(variant, namespace, logName);
   const sampler = new RssSampler(variant, workers.proc.pid);
   let result;
+  let after;
   try {
     result = await watchProcessed(namespace, n, t0, workers.proc);
+    after = treeMemory(workers.proc.pid, roleNames(variant));
   } catch (e) {
     sampler.finish();
     workers.kill();
@@ -288,6 +355,10 @@ async function runDrain(variant, round) {
   const rss = sampler.finish();
   const stopped = await workers.stop();
   const [failed, left] = await Promise.all([admin.get(`${namespace}:stat:failed`), admin.llen(`${namespace}:queue:${QUEUE}`)]);
+  const out = {
+    round, jobs: n, timing: TIMING[variant.kind], ...result, stopMs: stopped.stopMs, exitCode: stopped.code, left, rss,
+    peakTotalRssMb: sampler.peakTotalKb / 1024, after, failedJobs: Number(failed) || 0,
+  };
   if (Number(failed) > 0) {
     const records = (await admin.lrange(`${namespace}:failed`, 0, 2)).map((raw) => {
       try {
@@ -297,64 +368,189 @@ async function runDrain(variant, round) {
         return raw.slice(0, 200);
       }
     });
-    const warning = `${failed} job(s) failed: ${records.join(' | ')} (round kept; log: bench/results/logs/${logName}.log)`;
-    return { round, jobs: n, ...result, stopMs: stopped.stopMs, exitCode: stopped.code, left, rss, failedJobs: Number(failed), warning };
+    out.warning = `${failed} job(s) failed: ${records.join(' | ')} (round kept; log: bench/results/logs/${logName}.log)`;
   }
-  return { round, jobs: n, ...result, stopMs: stopped.stopMs, exitCode: stopped.code, left, rss, failedJobs: 0 };
+  return out;
+}
+
+/**
+ * A BullMQ drain: the queue (own prefix) filled with addBulk, then the worker process started;
+ * timed in the worker from `new Worker()` to the last `completed` event. Keys deleted afterwards.
+ */
+async function runBullDrain(variant, round, n, logName) {
+  const prefix = CFG.bullPrefix;
+  await admin.flushdb();
+  const queue = await openBullQueue(server.port, prefix, QUEUE);
+  try {
+    await fillBull(queue, n, CFG.bulkChunk);
+    const waiting = await queue.getWaitingCount();
+    if (waiting !== n) throw new Error(`BullMQ queue holds ${waiting} jobs, expected ${n}`);
+  } finally {
+    await queue.close();
+  }
+  const tSpawn = epoch();
+  const t0 = now();
+  const workers = startWorkers(variant, prefix, logName, { jobs: n });
+  const sampler = new RssSampler(variant, workers.proc.pid);
+  let m;
+  let after;
+  try {
+    m = await watchBull(workers.proc, t0);
+    after = treeMemory(workers.proc.pid, roleNames(variant));
+  } catch (e) {
+    sampler.finish();
+    workers.kill();
+    await cleanPrefix(admin, prefix);
+    throw e;
+  }
+  const rss = sampler.finish();
+  const stopped = await workers.stop();
+  const keysDeleted = await cleanPrefix(admin, prefix);
+  const seconds = (m.last - m.created) / 1000;
+  const out = {
+    round,
+    jobs: n,
+    timing: TIMING.bull,
+    startupMs: m.first - tSpawn,
+    workerCreatedMs: m.created - tSpawn,
+    seconds,
+    jobsPerSec: n / seconds,
+    jobsPerSecFromFirst: (n - 1) / ((m.last - m.first) / 1000),
+    jobsPerSecFromStart: n / ((m.last - tSpawn) / 1000),
+    steadyJobsPerSec: m.t90 > m.t10 ? (m.c90 - m.c10) / ((m.t90 - m.t10) / 1000) : undefined,
+    stopMs: stopped.stopMs,
+    exitCode: stopped.code,
+    keysDeleted,
+    rss,
+    peakTotalRssMb: sampler.peakTotalKb / 1024,
+    after,
+    failedJobs: m.failed,
+  };
+  if (m.failed > 0) out.warning = `${m.failed} BullMQ job(s) failed: ${m.failedMessage} (round kept; log: bench/results/logs/${logName}.log)`;
+  return out;
+}
+
+/** Wait for the BullMQ worker process's {type:'done'}; fails on exit, no start or a stall. */
+function watchBull(proc, t0) {
+  return new Promise((resolve, reject) => {
+    let last = 0;
+    let lastChange = now();
+    let timer;
+    const settle = (fn, value) => {
+      clearInterval(timer);
+      proc.off('message', onMessage);
+      fn(value);
+    };
+    const onMessage = (msg) => {
+      if (msg?.type === 'progress' && msg.done !== last) {
+        last = msg.done;
+        lastChange = now();
+      } else if (msg?.type === 'done') {
+        settle(resolve, msg);
+      }
+    };
+    proc.on('message', onMessage);
+    timer = setInterval(() => {
+      const t = now();
+      if (proc.exitInfo) settle(reject, new Error(`BullMQ worker exited early (${JSON.stringify(proc.exitInfo)}) at completed=${last}`));
+      else if (last === 0 && t - t0 > CFG.startupLimitMs) settle(reject, new Error(`no BullMQ job completed within ${CFG.startupLimitMs / 1000} s`));
+      else if (last > 0 && t - lastChange > CFG.stallLimitMs) settle(reject, new Error(`BullMQ stalled at completed=${last} for ${CFG.stallLimitMs / 1000} s`));
+    }, 100);
+  });
 }
 
 // ---- 2. enqueue throughput ----
 
-async function enqueueOursOne(n) {
-  const namespace = freshNamespace('enq-ours');
-  const resque = ourResque(namespace);
-  try {
-    for (let i = 0; i < CFG.enqueueWarmup; i++) await resque.enqueue('warmup', 'Noop', {});
-    const t0 = now();
-    for (let i = 0; i < n; i++) await resque.enqueue(QUEUE, 'Noop', {});
-    return finishEnqueue(namespace, n, t0);
-  } finally {
-    await resque.close();
+/**
+ * An enqueue client of one system: add(queue) one no-op job, addBulk(queue, size) (undefined for
+ * node-resque, which has none), count(queue) jobs waiting, close().
+ */
+async function enqueueClient(system) {
+  if (system === 'ours') {
+    const namespace = freshNamespace('enq-ours');
+    const resque = ourResque(namespace);
+    await resque.redis();
+    return {
+      add: (q) => resque.enqueue(q, 'Noop', {}),
+      addBulk: (q, size) => resque.enqueueBulk(q, Array.from({ length: size }, () => ({ class: 'Noop', args: {} }))),
+      count: (q) => admin.llen(`${namespace}:queue:${q}`),
+      close: () => resque.close(),
+    };
   }
+  if (system === 'nr') {
+    const namespace = freshNamespace('enq-nr');
+    const queue = new Queue({ connection: { host: '127.0.0.1', port: server.port, namespace } }, {});
+    queue.on('error', (e) => log(`node-resque queue error: ${e.message}`));
+    await queue.connect();
+    return {
+      add: (q) => queue.enqueue(q, 'Noop', [{}]),
+      addBulk: undefined,
+      count: (q) => admin.llen(`${namespace}:queue:${q}`),
+      close: () => queue.end(),
+    };
+  }
+  // BullMQ: a Queue object per queue name, both opened before timing.
+  const queues = { warmup: await openBullQueue(server.port, CFG.bullPrefix, 'warmup'), [QUEUE]: await openBullQueue(server.port, CFG.bullPrefix, QUEUE) };
+  return {
+    add: (q) => queues[q].add('Noop', {}),
+    addBulk: (q, size) => queues[q].addBulk(Array.from({ length: size }, () => ({ name: 'Noop', data: {} }))),
+    count: (q) => queues[q].getWaitingCount(),
+    close: async () => {
+      await Promise.all(Object.values(queues).map((x) => x.close()));
+      await cleanPrefix(admin, CFG.bullPrefix);
+    },
+  };
 }
 
-async function enqueueNrOne(n) {
-  const namespace = freshNamespace('enq-nr');
-  const queue = new Queue({ connection: { host: '127.0.0.1', port: server.port, namespace } }, {});
-  queue.on('error', (e) => log(`node-resque queue error: ${e.message}`));
-  await queue.connect();
-  try {
-    for (let i = 0; i < CFG.enqueueWarmup; i++) await queue.enqueue('warmup', 'Noop', [{}]);
-    const t0 = now();
-    for (let i = 0; i < n; i++) await queue.enqueue(QUEUE, 'Noop', [{}]);
-    return finishEnqueue(namespace, n, t0);
-  } finally {
-    await queue.end();
-  }
-}
-
-async function enqueueOursBulk(n) {
-  const namespace = freshNamespace('enq-bulk');
-  const resque = ourResque(namespace);
-  try {
-    await resque.enqueueBulk('warmup', Array.from({ length: CFG.enqueueWarmup }, () => ({ class: 'Noop', args: {} })));
-    const t0 = now();
-    for (let done = 0; done < n; done += CFG.bulkChunk) {
-      const size = Math.min(CFG.bulkChunk, n - done);
-      await resque.enqueueBulk(QUEUE, Array.from({ length: size }, () => ({ class: 'Noop', args: {} })));
+/** Call fn() n times from `callers` concurrent async loops (1 = awaited one at a time). */
+async function inCallers(n, callers, fn) {
+  let started = 0;
+  const loop = async () => {
+    while (started < n) {
+      started += 1;
+      await fn();
     }
-    return finishEnqueue(namespace, n, t0);
+  };
+  await Promise.all(Array.from({ length: Math.min(callers, n) }, loop));
+}
+
+/** Enqueue n jobs with mode one | concurrent | bulk. */
+async function enqueueMode(client, queue, mode, n) {
+  if (mode === 'bulk') {
+    for (let done = 0; done < n; done += CFG.bulkChunk) await client.addBulk(queue, Math.min(CFG.bulkChunk, n - done));
+    return;
+  }
+  await inCallers(n, mode === 'concurrent' ? CFG.enqueueCallers : 1, () => client.add(queue));
+}
+
+/** Time n enqueues of one system in one mode, after CFG.enqueueWarmup of the same onto `warmup`. */
+async function timeEnqueue(system, mode, n) {
+  await admin.flushdb();
+  const client = await enqueueClient(system);
+  try {
+    await enqueueMode(client, 'warmup', mode, CFG.enqueueWarmup);
+    const t0 = now();
+    await enqueueMode(client, QUEUE, mode, n);
+    const seconds = (now() - t0) / 1000;
+    const len = await client.count(QUEUE);
+    if (len !== n) throw new Error(`queue holds ${len} jobs after enqueueing ${n}`);
+    return { jobs: n, seconds, jobsPerSec: n / seconds };
   } finally {
-    await resque.close();
+    await client.close();
   }
 }
 
-async function finishEnqueue(namespace, n, t0) {
-  const seconds = (now() - t0) / 1000;
-  const len = await admin.llen(`${namespace}:queue:${QUEUE}`);
-  if (len !== n) throw new Error(`queue holds ${len} jobs after enqueueing ${n}`);
-  return { jobs: n, seconds, jobsPerSec: n / seconds };
-}
+/** The enqueue rows: key → [system, mode, jobs, label]. */
+const ENQUEUE_ROWS = {
+  oursOne: ['ours', 'one', CFG.enqueueOne, 'ours resque.enqueue, awaited one at a time'],
+  nrOne: ['nr', 'one', CFG.enqueueOne, 'node-resque queue.enqueue, awaited one at a time'],
+  bullOne: ['bull', 'one', CFG.enqueueOne, 'BullMQ queue.add, awaited one at a time'],
+  oursConc: ['ours', 'concurrent', CFG.enqueueConcurrent, `ours resque.enqueue, ${CFG.enqueueCallers} concurrent callers`],
+  nrConc: ['nr', 'concurrent', CFG.enqueueConcurrent, `node-resque queue.enqueue, ${CFG.enqueueCallers} concurrent callers`],
+  bullConc: ['bull', 'concurrent', CFG.enqueueConcurrent, `BullMQ queue.add, ${CFG.enqueueCallers} concurrent callers`],
+  oursBulk: ['ours', 'bulk', CFG.enqueueBulk, `ours enqueueBulk, chunks of ${CFG.bulkChunk}`],
+  bullBulk: ['bull', 'bulk', CFG.enqueueBulk, `BullMQ addBulk, chunks of ${CFG.bulkChunk}`],
+};
 
 // ---- 3. latency ----
 
@@ -440,6 +636,44 @@ async function runLatency(kind, round) {
   }
 }
 
+// ---- 4. start to first job finished ----
+
+/** Spawn `resque start --count=1 --once …` with one Noop waiting: ms to stat:processed=1 and to exit. */
+async function runStartup(variant, round, run) {
+  const namespace = freshNamespace(variant.id);
+  await admin.flushdb();
+  await fillQueue(namespace, 1);
+  const key = `${namespace}:stat:processed`;
+  const mon = redisClient();
+  await mon.ping();
+  const fd = openLog(`${variant.id}-r${round}-${run}`);
+  const args = [binPath(), 'start', `--queue=${QUEUE}`, `--jobs=${JOBS_DIR}`, `--prefix=${namespace}`, `--redis=127.0.0.1:${server.port}`, ...variant.args];
+  let proc;
+  const t0 = now();
+  try {
+    proc = spawnTracked(process.execPath, args, { cwd: ROOT, env: childEnv(), stdio: ['ignore', fd, fd] });
+  } finally {
+    fs.closeSync(fd);
+  }
+  try {
+    let firstJobMs;
+    while (firstJobMs === undefined) {
+      if (Number(await mon.get(key)) >= 1) firstJobMs = now() - t0;
+      else if (proc.exitInfo) throw new Error(`exited before its job was done (${JSON.stringify(proc.exitInfo)})`);
+      else if (now() - t0 > CFG.startupLimitMs) throw new Error(`job not done within ${CFG.startupLimitMs / 1000} s`);
+      else await sleep(CFG.startupPollMs);
+    }
+    const r = await waitExit(proc, CFG.stopLimitMs);
+    const exitMs = now() - t0;
+    if (r.timedOut) throw new Error(`--once did not exit within ${CFG.stopLimitMs / 1000} s`);
+    if (r.code !== 0) throw new Error(`exit code ${r.code} signal ${r.signal}`);
+    return { round, run, firstJobMs, exitMs };
+  } finally {
+    mon.disconnect();
+    reap(proc);
+  }
+}
+
 // ---- the run ----
 
 function machine() {
@@ -452,6 +686,7 @@ function machine() {
     node: process.version,
     redisServer: server.version,
     nodeResque: require('node-resque/package.json').version,
+    bullmq: require('bullmq/package.json').version,
     resqueTs: require(path.join(ROOT, 'package.json')).version,
     loadAvgAtStart: loadAtStart,
     loadAvgAtEnd: os.loadavg().map((x) => Number(x.toFixed(2))),
@@ -469,6 +704,7 @@ async function main() {
   loadAtStart = os.loadavg().map((x) => Number(x.toFixed(2)));
   installCleanup();
   if (!fs.existsSync(path.join(ROOT, 'dist', 'index.js'))) throw new Error('dist/ is missing: run `npx tsc -p tsconfig.json` (npm run bench does)');
+  BUILD = await snapshotBuild(ROOT, log);
   fs.mkdirSync(RESULTS, { recursive: true });
 
   server = await startRedis();
@@ -477,39 +713,45 @@ async function main() {
     `rounds=${CFG.rounds} jobs=${CFG.jobs} strict=${CFG.strictJobs}${CFG.quick ? ' (quick)' : ''}`);
 
   const drains = Object.fromEntries(VARIANTS.map((v) => [v.id, { label: v.label, rounds: [], errors: [] }]));
-  const enqueue = { oursOne: [], nrOne: [], oursBulk: [], errors: [] };
+  const footprint = Object.fromEntries(FOOTPRINT_IDS.map((id) => [id, { label: variantById(id).label, rounds: [], errors: [] }]));
+  const enqueue = { ...Object.fromEntries(Object.keys(ENQUEUE_ROWS).map((k) => [k, []])), errors: [] };
   const latency = { ours: [], nr: [], errors: [] };
+  const startup = Object.fromEntries(STARTUP_VARIANTS.map((v) => [v.id, { label: v.label, runs: [], errors: [] }]));
+
+  /** One drain, logged and stored in `into` (a drains / footprint entry). */
+  const drainStep = async (v, round, into, opts, tag) => {
+    const t = now();
+    const label = `${tag}${v.label}`.padEnd(44);
+    try {
+      const r = await runDrain(v, round, opts);
+      into.rounds.push(r);
+      if (r.warning) {
+        into.errors.push({ round, message: r.warning, warning: true });
+        log(`round ${round}  ${label} WARNING: ${r.warning}`);
+      }
+      log(`round ${round}  ${label} ${fmt(r.jobsPerSec).padStart(7)} jobs/s  (startup ${fmt(r.startupMs)} ms, ` +
+        `RSS after ${fmt(r.after.totalMb, 1)} MB, ${fmt((now() - t) / 1000, 1)} s total)`);
+    } catch (e) {
+      into.errors.push({ round, message: e.message });
+      log(`round ${round}  ${label} FAILED: ${e.message}`);
+    }
+    await sleep(250);
+  };
 
   try {
     for (let round = 1; round <= CFG.rounds; round++) {
       for (const v of rotate(VARIANTS, round - 1)) {
-        if (!wanted(v.id)) continue;
-        const t = now();
-        try {
-          const r = await runDrain(v, round);
-          r.round = round;
-          drains[v.id].rounds.push(r);
-          if (r.warning) {
-            drains[v.id].errors.push({ round, message: r.warning, warning: true });
-            log(`round ${round}  ${v.label.padEnd(34)} WARNING: ${r.warning}`);
-          }
-          log(`round ${round}  ${v.label.padEnd(34)} ${fmt(r.jobsPerSec).padStart(7)} jobs/s  (startup ${fmt(r.startupMs)} ms, ${fmt((now() - t) / 1000, 1)} s total)`);
-        } catch (e) {
-          drains[v.id].errors.push({ round, message: e.message });
-          log(`round ${round}  ${v.label.padEnd(34)} FAILED: ${e.message}`);
-        }
-        await sleep(250);
+        if (wanted(v.id)) await drainStep(v, round, drains[v.id], {}, '');
       }
 
-      await admin.flushdb();
-      const enqueueSteps = [
-        ['oursOne', () => enqueueOursOne(CFG.enqueueOne)],
-        ['nrOne', () => enqueueNrOne(CFG.enqueueOne)],
-        ['oursBulk', () => enqueueOursBulk(CFG.enqueueBulk)],
-      ];
-      for (const [key, fn] of wanted('enqueue') ? rotate(enqueueSteps, round - 1) : []) {
+      for (const id of wanted('footprint') ? rotate(FOOTPRINT_IDS, round - 1) : []) {
+        await drainStep(variantById(id), round, footprint[id], { jobs: CFG.footprintJobs, tag: 'fp-' }, `footprint ${CFG.footprintJobs / 1000}k: `);
+      }
+
+      for (const key of wanted('enqueue') ? rotate(Object.keys(ENQUEUE_ROWS), round - 1) : []) {
+        const [system, mode, n] = ENQUEUE_ROWS[key];
         try {
-          const r = await fn();
+          const r = await timeEnqueue(system, mode, n);
           enqueue[key].push({ round, ...r });
           log(`round ${round}  enqueue ${key.padEnd(26)} ${fmt(r.jobsPerSec).padStart(7)} jobs/s`);
         } catch (e) {
@@ -529,6 +771,20 @@ async function main() {
         }
         await sleep(250);
       }
+
+      for (let run = 1; wanted('startup') && run <= CFG.startupRuns; run++) {
+        for (const v of rotate(STARTUP_VARIANTS, run + round)) {
+          try {
+            const r = await runStartup(v, round, run);
+            startup[v.id].runs.push(r);
+            log(`round ${round}  ${v.label.padEnd(44)} first job ${fmt(r.firstJobMs, 1)} ms, exit ${fmt(r.exitMs, 1)} ms`);
+          } catch (e) {
+            startup[v.id].errors.push({ round, run, message: e.message });
+            log(`round ${round}  ${v.label} FAILED: ${e.message}`);
+          }
+          await sleep(100);
+        }
+      }
     }
   } finally {
     admin.disconnect();
@@ -538,7 +794,7 @@ async function main() {
   await server.stop();
 
   const durationSec = (now() - t0) / 1000;
-  const result = buildReport({ startedAt, durationSec, machine: mach, drains, enqueue, latency });
+  const result = buildReport({ startedAt, durationSec, machine: mach, drains, footprint, enqueue, latency, startup });
   process.stdout.write(`${result.text}\n`);
 
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
@@ -546,63 +802,148 @@ async function main() {
   fs.writeFileSync(path.join(RESULTS, `bench-${stamp}.json`), `${json}\n`);
   fs.writeFileSync(path.join(RESULTS, 'latest.json'), `${json}\n`);
   log(`bench: wrote bench/results/bench-${stamp}.json and bench/results/latest.json`);
-  const failures = Object.values(drains).some((d) => d.errors.some((e) => !e.warning)) || enqueue.errors.length || latency.errors.length;
+  const failures = [...Object.values(drains), ...Object.values(footprint)].some((d) => d.errors.some((e) => !e.warning)) ||
+    enqueue.errors.length || latency.errors.length || Object.values(startup).some((d) => d.errors.length);
   return failures ? 1 : 0;
 }
 
 // ---- report ----
 
-function buildReport({ startedAt, durationSec, machine: m, drains, enqueue, latency }) {
+/** ✓ / ✗ for a value against {min} or {max}; '–' without a value. */
+function mark(value, target) {
+  if (!target) return '';
+  if (typeof value !== 'number' || !Number.isFinite(value)) return '–';
+  const ok = target.min !== undefined ? value >= target.min : value <= target.max;
+  return ok ? '✓' : '✗';
+}
+
+function targetText(target, unit) {
+  if (!target) return '';
+  const u = unit === '×' ? '×' : ` ${unit}`;
+  return target.min !== undefined ? `≥ ${target.min}${u}` : `≤ ${target.max}${u}`;
+}
+
+/** Column of a role in the per-process breakdown. */
+const BREAKDOWN_COLUMN = { supervisor: 'supervisor', worker: 'worker', process: 'worker', child: 'job process', 'sandbox child': 'job process' };
+
+function buildReport({ startedAt, durationSec, machine: m, drains, footprint, enqueue, latency, startup }) {
   const out = [];
   const rnd = (x, d = 3) => (typeof x === 'number' && Number.isFinite(x) ? Number(x.toFixed(d)) : null);
   const sum = (xs) => {
     const s = summary(xs);
     return { median: rnd(s.median), min: rnd(s.min), max: rnd(s.max), n: s.n };
   };
+  const maxOf = (xs) => (xs && xs.length ? Math.max(...xs) : undefined);
+  const fpN = `${fmt(CFG.footprintJobs / 1000)}k`;
 
-  out.push(`resque-ts benchmark — ${startedAt.toISOString()}${CFG.quick ? '  [QUICK MODE: smoke test only]' : ''}`);
+  out.push(`resque-ts benchmark — ${startedAt.toISOString()}${CFG.quick ? '  [QUICK MODE: smoke test only; reduced sizes, targets indicative]' : ''}`);
   out.push(`machine: ${m.cpuModel} × ${m.cpuCount} CPUs, ${fmt(m.totalMemGiB, 1)} GiB RAM, ${m.os}`);
-  out.push(`         node ${m.node}, redis-server ${m.redisServer} (private, --save '' --appendonly no), node-resque ${m.nodeResque}, resque-ts ${m.resqueTs}`);
+  out.push(`         node ${m.node}, redis-server ${m.redisServer} (private, --save '' --appendonly no), node-resque ${m.nodeResque}, bullmq ${m.bullmq}, resque-ts ${m.resqueTs}`);
   out.push(`load average (1/5/15 min) at start ${m.loadAvgAtStart.join(' ')}, at end ${m.loadAvgAtEnd.join(' ')}` +
     (m.loadAvgAtStart[0] > 0.5 ? '  (other work was running: expect noise)' : ''));
-  out.push(`settings: rounds=${CFG.rounds}, drain N=${CFG.jobs} (strict N=${CFG.strictJobs}), enqueue one-at-a-time ${CFG.enqueueOne}, ` +
-    `bulk ${CFG.enqueueBulk} in chunks of ${CFG.bulkChunk}, latency ${CFG.latencyJobs} jobs at ${CFG.latencyRate}/s`);
+  out.push(`settings: rounds=${CFG.rounds}, drain N=${CFG.jobs} (strict N=${CFG.strictJobs}), footprint N=${CFG.footprintJobs}, enqueue one-at-a-time ${CFG.enqueueOne}, ` +
+    `${CFG.enqueueCallers} callers ${CFG.enqueueConcurrent}, bulk ${CFG.enqueueBulk} in chunks of ${CFG.bulkChunk}, latency ${CFG.latencyJobs} jobs at ${CFG.latencyRate}/s, ` +
+    `start-to-first-job ${CFG.startupRuns} runs per round`);
+  out.push(`BullMQ: key prefix "${CFG.bullPrefix}" (deleted after each step), jobs added with removeOnComplete: true, other Worker options default`);
   out.push('');
 
   // Drain throughput
+  const drainSummary = (v, d, jobs) => ({
+    label: v.label,
+    jobs,
+    timing: TIMING[v.kind],
+    jobsPerSec: sum(d.rounds.map((r) => r.jobsPerSec)),
+    steadyJobsPerSec: sum(d.rounds.map((r) => r.steadyJobsPerSec)),
+    jobsPerSecFromStart: sum(d.rounds.map((r) => r.jobsPerSecFromStart)),
+    jobsPerSecFromFirst: v.kind === 'bull' ? sum(d.rounds.map((r) => r.jobsPerSecFromFirst)) : undefined,
+    startupMs: sum(d.rounds.map((r) => r.startupMs)),
+    stopMs: sum(d.rounds.map((r) => r.stopMs)),
+    errors: d.errors,
+  });
   const drainSum = {};
-  for (const v of VARIANTS) {
-    const d = drains[v.id];
-    drainSum[v.id] = {
-      label: v.label,
-      jobs: v.strict ? CFG.strictJobs : CFG.jobs,
-      jobsPerSec: sum(d.rounds.map((r) => r.jobsPerSec)),
-      steadyJobsPerSec: sum(d.rounds.map((r) => r.steadyJobsPerSec)),
-      jobsPerSecFromStart: sum(d.rounds.map((r) => r.jobsPerSecFromStart)),
-      startupMs: sum(d.rounds.map((r) => r.startupMs)),
-      stopMs: sum(d.rounds.map((r) => r.stopMs)),
-      errors: d.errors,
-    };
-  }
+  for (const v of VARIANTS) drainSum[v.id] = drainSummary(v, drains[v.id], v.strict ? CFG.strictJobs : CFG.jobs);
   out.push(table(
-    `Drain throughput, jobs/s: jobs done between the first observed processed>0 and processed>=N, per second (stat:processed polled every ${CFG.pollMs} ms;\n` +
-      '"steady" = between 10% and 90% done; "incl. startup" = N / time from spawning the workers; rounds interleaved, order rotated each round)',
-    ['variant', 'jobs', 'median', 'min', 'max', 'steady 10-90%', 'incl. startup', 'startup ms', 'rounds'],
+    `Drain throughput, jobs/s: ours and node-resque: jobs done between the first observed processed>0 and processed>=N, per second (stat:processed polled every ${CFG.pollMs} ms);\n` +
+      '† BullMQ (no processed counter): N / time from `new Worker()` to the last `completed` event, measured in the worker process (includes its connect and, sandboxed, its job processes\' start);\n' +
+      '"steady" = between 10% and 90% done; "incl. startup" = N / time from spawning the workers; rounds interleaved, order rotated each round',
+    ['variant', 'timing', 'jobs', 'median', 'min', 'max', 'steady 10-90%', 'incl. startup', 'startup ms', 'rounds'],
     VARIANTS.map((v) => {
       const s = drainSum[v.id];
-      return [v.label, s.jobs, fmt(s.jobsPerSec.median), fmt(s.jobsPerSec.min), fmt(s.jobsPerSec.max), fmt(s.steadyJobsPerSec.median),
-        fmt(s.jobsPerSecFromStart.median), fmt(s.startupMs.median), `${s.jobsPerSec.n}/${CFG.rounds}${s.errors.length ? ' !' : ''}`];
+      return [v.label, v.kind === 'bull' ? 'new Worker→last' : '1st job→N', s.jobs, fmt(s.jobsPerSec.median), fmt(s.jobsPerSec.min), fmt(s.jobsPerSec.max),
+        fmt(s.steadyJobsPerSec.median), fmt(s.jobsPerSecFromStart.median), fmt(s.startupMs.median), `${s.jobsPerSec.n}/${CFG.rounds}${s.errors.length ? ' !' : ''}`];
     }),
   ));
   out.push('');
 
+  // Footprint
+  const fpSum = {};
+  for (const id of FOOTPRINT_IDS) {
+    const v = variantById(id);
+    const rounds = footprint[id].rounds;
+    const roles = {};
+    for (const role of roleNames(v)) {
+      roles[role] = {
+        processes: summary(rounds.map((r) => r.after.roles[role]?.rssMb.length)).max,
+        eachMaxMb: sum(rounds.map((r) => maxOf(r.after.roles[role]?.rssMb))),
+        sumMb: sum(rounds.map((r) => r.after.roles[role]?.sumMb)),
+      };
+    }
+    fpSum[id] = {
+      ...drainSummary(v, footprint[id], CFG.footprintJobs),
+      totalAfterMb: sum(rounds.map((r) => r.after.totalMb)),
+      totalAnonAfterMb: sum(rounds.map((r) => r.after.totalAnonMb)),
+      peakTotalMb: sum(rounds.map((r) => r.peakTotalRssMb)),
+      processes: summary(rounds.map((r) => r.after.processes)).max,
+      roles,
+    };
+  }
+  const fpRssTarget = { 'ours-default-x4': { max: 300 } };
+  out.push(table(
+    `Footprint: total VmRSS of the whole process tree (supervisor + workers + job processes) right when the last of ${fmt(CFG.footprintJobs)} no-op jobs is done, MB;\n` +
+      `"peak" = the largest tree total seen while draining (sampled every ${CFG.rssSampleMs} ms); "anon" = the tree's RssAnon at the same moment\n` +
+      '(private memory: RSS without file pages such as the node binary, which the processes share); drain jobs/s timed as in the drain table (†: new Worker → last)',
+    ['variant', 'procs', 'RSS median', 'min', 'max', 'peak', 'target', 'anon median', 'jobs/s median', 'min', 'max', 'rounds'],
+    FOOTPRINT_IDS.map((id) => {
+      const s = fpSum[id];
+      const t = fpRssTarget[id];
+      return [s.label, s.processes ?? '–', fmt(s.totalAfterMb.median, 1), fmt(s.totalAfterMb.min, 1), fmt(s.totalAfterMb.max, 1), fmt(s.peakTotalMb.median, 1),
+        t ? `${targetText(t, 'MB')} ${mark(s.totalAfterMb.median, t)}` : '', fmt(s.totalAnonAfterMb.median, 1), fmt(s.jobsPerSec.median), fmt(s.jobsPerSec.min), fmt(s.jobsPerSec.max),
+        `${s.jobsPerSec.n}/${CFG.rounds}${s.errors.length ? ' !' : ''}`];
+    }),
+  ));
+  out.push('');
+  out.push(table(
+    `Footprint per process after ${fmt(CFG.footprintJobs)} jobs, MB VmRSS: count × the largest of its role (median over rounds); node-resque and BullMQ c16 are one process`,
+    ['variant', 'supervisor', 'worker', 'job process', 'total'],
+    FOOTPRINT_IDS.map((id) => {
+      const s = fpSum[id];
+      const cells = { supervisor: '–', worker: '–', 'job process': '–' };
+      for (const [role, r] of Object.entries(s.roles)) {
+        if (r.processes) cells[BREAKDOWN_COLUMN[role]] = `${r.processes} × ${fmt(r.eachMaxMb.median, 1)}`;
+      }
+      return [s.label, cells.supervisor, cells.worker, cells['job process'], fmt(s.totalAfterMb.median, 1)];
+    }),
+  ));
+  // A job process retires after --jobs-per-child jobs: at a round number of jobs it may be gone.
+  for (const id of FOOTPRINT_IDS) {
+    const v = variantById(id);
+    const want = v.kind === 'ours' && !v.args.includes('--in-process') ? Number(/--count=(\d+)/.exec(v.args.join(' '))?.[1] ?? 1) : 0;
+    for (const r of footprint[id].rounds) {
+      const have = r.after.roles.child?.rssMb.length ?? 0;
+      if (have < want) {
+        out.push(`note: ${v.label}, round ${r.round}: ${have} of ${want} job process(es) alive when the last job was done ` +
+          '(one retires after --jobs-per-child jobs, 100,000 by default; "peak" includes it)');
+      }
+    }
+  }
+  out.push('');
+
   // Enqueue throughput
-  const enqSum = {
-    oursOne: { label: 'ours resque.enqueue, awaited one at a time', jobs: CFG.enqueueOne, jobsPerSec: sum(enqueue.oursOne.map((r) => r.jobsPerSec)) },
-    nrOne: { label: 'node-resque queue.enqueue, awaited one at a time', jobs: CFG.enqueueOne, jobsPerSec: sum(enqueue.nrOne.map((r) => r.jobsPerSec)) },
-    oursBulk: { label: `ours enqueueBulk, chunks of ${CFG.bulkChunk}`, jobs: CFG.enqueueBulk, jobsPerSec: sum(enqueue.oursBulk.map((r) => r.jobsPerSec)) },
-  };
-  out.push(table('Enqueue throughput, jobs/s (client in the measuring process, after 200 warm-up enqueues)',
+  const enqSum = {};
+  for (const [key, [system, mode, jobs, label]] of Object.entries(ENQUEUE_ROWS)) {
+    enqSum[key] = { label, system, mode, jobs, jobsPerSec: sum(enqueue[key].map((r) => r.jobsPerSec)) };
+  }
+  out.push(table(`Enqueue throughput, jobs/s (client in the measuring process, after ${CFG.enqueueWarmup} warm-up enqueues of the same kind)`,
     ['client', 'jobs', 'median', 'min', 'max'],
     Object.values(enqSum).map((s) => [s.label, s.jobs, fmt(s.jobsPerSec.median), fmt(s.jobsPerSec.min), fmt(s.jobsPerSec.max)])));
   out.push('');
@@ -625,6 +966,22 @@ function buildReport({ startedAt, durationSec, machine: m, drains, enqueue, late
     })));
   out.push('');
 
+  // Start to first job
+  const startupTarget = { max: 250 };
+  const stSum = {};
+  for (const v of STARTUP_VARIANTS) {
+    const d = startup[v.id];
+    stSum[v.id] = { label: v.label, firstJobMs: sum(d.runs.map((r) => r.firstJobMs)), exitMs: sum(d.runs.map((r) => r.exitMs)), errors: d.errors };
+  }
+  out.push(table(`Start to first job finished, ms: spawn of \`resque start\` (node bin/resque) with one no-op job waiting → stat:processed = 1 (polled every ${CFG.startupPollMs} ms); "exit" = → process exit`,
+    ['variant', 'runs', 'median', 'min', 'max', 'target', 'exit median'],
+    STARTUP_VARIANTS.map((v) => {
+      const s = stSum[v.id];
+      return [s.label, `${s.firstJobMs.n}${s.errors.length ? ' !' : ''}`, fmt(s.firstJobMs.median, 1), fmt(s.firstJobMs.min, 1), fmt(s.firstJobMs.max, 1),
+        `${targetText(startupTarget, 'ms')} ${mark(s.firstJobMs.median, startupTarget)}`, fmt(s.exitMs.median, 1)];
+    })));
+  out.push('');
+
   // Peak RSS
   const rssRows = [];
   const rssSum = {};
@@ -639,55 +996,120 @@ function buildReport({ startedAt, durationSec, machine: m, drains, enqueue, late
       rssRows.push([`${v.label}: ${role}`, procs, fmt(s.median, 1), fmt(s.min, 1), fmt(s.max, 1)]);
     }
   }
-  out.push(table(`Peak RSS, MB (VmHWM sampled every ${CFG.rssSampleMs} ms during the drains; max over the processes of a role)`,
+  out.push(table(`Peak RSS, MB (VmHWM sampled every ${CFG.rssSampleMs} ms during the ${fmt(CFG.jobs)}-job drains; max over the processes of a role)`,
     ['process', 'procs seen', 'median', 'min', 'max'], rssRows));
   out.push('');
 
   // Ratios
   const ratio = (a, b) => (typeof a === 'number' && typeof b === 'number' && b !== 0 ? a / b : undefined);
-  const pairs = [
-    ['drain: ours default ×1 / node-resque ×1', drainSum['ours-default-x1'].jobsPerSec.median, drainSum['nr-x1'].jobsPerSec.median, 'jobs/s', 'higher'],
-    ['drain: ours default ×4 / node-resque ×4', drainSum['ours-default-x4'].jobsPerSec.median, drainSum['nr-x4'].jobsPerSec.median, 'jobs/s', 'higher'],
-    ['drain: ours in-process ×1 / node-resque ×1', drainSum['ours-inproc-x1'].jobsPerSec.median, drainSum['nr-x1'].jobsPerSec.median, 'jobs/s', 'higher'],
-    ['drain: ours in-process ×4 / node-resque ×4', drainSum['ours-inproc-x4'].jobsPerSec.median, drainSum['nr-x4'].jobsPerSec.median, 'jobs/s', 'higher'],
-    ['enqueue: ours one-at-a-time / nr one-at-a-time', enqSum.oursOne.jobsPerSec.median, enqSum.nrOne.jobsPerSec.median, 'jobs/s', 'higher'],
-    ['enqueue: ours bulk / nr one-at-a-time', enqSum.oursBulk.jobsPerSec.median, enqSum.nrOne.jobsPerSec.median, 'jobs/s', 'higher'],
+  const ratioRows = (pairs, otherKey) => pairs.map(([name, ours, other, unit, better, target]) => ({
+    name, ours: rnd(ours), [otherKey]: rnd(other), unit, better, ratio: rnd(ratio(ours, other)), target: target ?? null,
+    met: target ? mark(ratio(ours, other), target) : undefined,
+  }));
+  const ratioTable = (title, otherName, otherKey, rows) => table(title, ['pair', 'ours', otherName, 'unit', 'ratio', 'better', 'target'],
+    rows.map((r) => [r.name, fmt(r.ours, r.unit === 'jobs/s' ? 0 : 2), fmt(r[otherKey], r.unit === 'jobs/s' ? 0 : 2), r.unit, fmt(r.ratio, 2), `${r.better} is better`,
+      r.target ? `${targetText(r.target, '×')} ${r.met}` : '']));
+  const d = (id) => drainSum[id].jobsPerSec.median;
+  const fp = (id) => fpSum[id].jobsPerSec.median;
+  const fpRss = (id) => fpSum[id].totalAfterMb.median;
+  const e = (key) => enqSum[key].jobsPerSec.median;
+
+  const nrRatios = ratioRows([
+    ['drain: ours default ×1 / node-resque ×1', d('ours-default-x1'), d('nr-x1'), 'jobs/s', 'higher'],
+    ['drain: ours default ×4 / node-resque ×4', d('ours-default-x4'), d('nr-x4'), 'jobs/s', 'higher'],
+    ['drain: ours in-process ×1 / node-resque ×1', d('ours-inproc-x1'), d('nr-x1'), 'jobs/s', 'higher'],
+    ['drain: ours in-process ×4 / node-resque ×4', d('ours-inproc-x4'), d('nr-x4'), 'jobs/s', 'higher'],
+    [`drain ${fpN}: ours --count=4 / node-resque ×4`, fp('ours-default-x4'), fp('nr-x4'), 'jobs/s', 'higher', { min: 4 }],
+    [`drain ${fpN}: ours in-process ×4 / node-resque ×4`, fp('ours-inproc-x4'), fp('nr-x4'), 'jobs/s', 'higher'],
+    ['enqueue: ours one-at-a-time / nr one-at-a-time', e('oursOne'), e('nrOne'), 'jobs/s', 'higher'],
+    [`enqueue: ours ${CFG.enqueueCallers} callers / nr ${CFG.enqueueCallers} callers`, e('oursConc'), e('nrConc'), 'jobs/s', 'higher'],
+    ['enqueue: ours bulk / nr one-at-a-time', e('oursBulk'), e('nrOne'), 'jobs/s', 'higher'],
     ['latency p50: ours / node-resque', latSum.ours.p50.median, latSum.nr.p50.median, 'ms', 'lower'],
     ['latency p99: ours / node-resque', latSum.ours.p99.median, latSum.nr.p99.median, 'ms', 'lower'],
     ['peak RSS: ours ×4 supervisor+workers+children / nr ×4 process', sumRss(rssSum, 'ours-default-x4', ['supervisor', 'worker', 'child'], { worker: 4, child: 4 }), rssSum['nr-x4/process']?.peakMb.median, 'MB', 'lower'],
     ['peak RSS: ours in-process ×4 supervisor+workers / nr ×4 process', sumRss(rssSum, 'ours-inproc-x4', ['supervisor', 'worker'], { worker: 4 }), rssSum['nr-x4/process']?.peakMb.median, 'MB', 'lower'],
-  ];
-  const ratios = pairs.map(([name, ours, nr, unit, better]) => ({ name, ours: rnd(ours), nodeResque: rnd(nr), unit, better, ratio: rnd(ratio(ours, nr)) }));
-  // The same ratios within each round (rounds interleave ours and node-resque, so a round is one
-  // machine state).
+    [`RSS after ${fpN}: ours --count=4 tree / node-resque ×4`, fpRss('ours-default-x4'), fpRss('nr-x4'), 'MB', 'lower'],
+  ], 'nodeResque');
+  const bullRatios = ratioRows([
+    ['drain: ours default ×4 / BullMQ sandboxed c4 †', d('ours-default-x4'), d('bullmq-sandbox-c4'), 'jobs/s', 'higher', { min: 4 }],
+    ['drain: ours default ×1 / BullMQ sandboxed c4 †', d('ours-default-x1'), d('bullmq-sandbox-c4'), 'jobs/s', 'higher'],
+    ['drain: ours default ×4 / BullMQ c16 †', d('ours-default-x4'), d('bullmq-c16'), 'jobs/s', 'higher'],
+    ['drain: ours in-process ×4 / BullMQ c16 †', d('ours-inproc-x4'), d('bullmq-c16'), 'jobs/s', 'higher'],
+    ['drain: ours in-process ×1 / BullMQ c16 †', d('ours-inproc-x1'), d('bullmq-c16'), 'jobs/s', 'higher'],
+    [`drain ${fpN}: ours --count=4 / BullMQ c16 †`, fp('ours-default-x4'), fp('bullmq-c16'), 'jobs/s', 'higher', { min: 1.5 }],
+    [`drain ${fpN}: ours in-process ×4 / BullMQ c16 †`, fp('ours-inproc-x4'), fp('bullmq-c16'), 'jobs/s', 'higher'],
+    ['enqueue: ours one-at-a-time / BullMQ add one-at-a-time', e('oursOne'), e('bullOne'), 'jobs/s', 'higher'],
+    [`enqueue: ours ${CFG.enqueueCallers} callers / BullMQ add ${CFG.enqueueCallers} callers`, e('oursConc'), e('bullConc'), 'jobs/s', 'higher'],
+    ['enqueue: ours enqueueBulk / BullMQ addBulk', e('oursBulk'), e('bullBulk'), 'jobs/s', 'higher'],
+    [`RSS after ${fpN}: ours --count=4 tree / BullMQ c16`, fpRss('ours-default-x4'), fpRss('bullmq-c16'), 'MB', 'lower'],
+    [`RSS after ${fpN}: ours in-process ×4 tree / BullMQ c16`, fpRss('ours-inproc-x4'), fpRss('bullmq-c16'), 'MB', 'lower'],
+  ], 'bullmq');
+
+  // The same ratios within each round (rounds interleave the systems, so a round is one machine state).
   const byRound = (list) => new Map(list.map((r) => [r.round, r.jobsPerSec]));
-  const roundPairs = [
-    ['drain default ×1 / nr ×1', drains['ours-default-x1'].rounds, drains['nr-x1'].rounds],
-    ['drain default ×4 / nr ×4', drains['ours-default-x4'].rounds, drains['nr-x4'].rounds],
-    ['drain in-process ×1 / nr ×1', drains['ours-inproc-x1'].rounds, drains['nr-x1'].rounds],
-    ['drain in-process ×4 / nr ×4', drains['ours-inproc-x4'].rounds, drains['nr-x4'].rounds],
-    ['enqueue one-at-a-time', enqueue.oursOne, enqueue.nrOne],
-  ];
   const roundNumbers = Array.from({ length: CFG.rounds }, (_, i) => i + 1);
-  const perRound = roundPairs.map(([name, ours, nr]) => {
+  const perRound = (pairs) => pairs.map(([name, ours, other]) => {
     const o = byRound(ours);
-    const n = byRound(nr);
+    const n = byRound(other);
     return { name, ratios: roundNumbers.map((k) => rnd(ratio(o.get(k), n.get(k)))) };
   });
-  out.push(table('Ratios ours / node-resque (medians)', ['pair', 'ours', 'node-resque', 'unit', 'ratio', 'better'],
-    ratios.map((r) => [r.name, fmt(r.ours, r.unit === 'jobs/s' ? 0 : 2), fmt(r.nodeResque, r.unit === 'jobs/s' ? 0 : 2), r.unit, fmt(r.ratio, 2), `${r.better} is better`])));
+  const dr = (id) => drains[id].rounds;
+  const fr = (id) => footprint[id].rounds;
+  const nrPerRound = perRound([
+    ['drain default ×1 / nr ×1', dr('ours-default-x1'), dr('nr-x1')],
+    ['drain default ×4 / nr ×4', dr('ours-default-x4'), dr('nr-x4')],
+    ['drain in-process ×1 / nr ×1', dr('ours-inproc-x1'), dr('nr-x1')],
+    ['drain in-process ×4 / nr ×4', dr('ours-inproc-x4'), dr('nr-x4')],
+    [`drain ${fpN} --count=4 / nr ×4`, fr('ours-default-x4'), fr('nr-x4')],
+    [`drain ${fpN} in-process ×4 / nr ×4`, fr('ours-inproc-x4'), fr('nr-x4')],
+    ['enqueue one-at-a-time', enqueue.oursOne, enqueue.nrOne],
+    [`enqueue ${CFG.enqueueCallers} callers`, enqueue.oursConc, enqueue.nrConc],
+  ]);
+  const bullPerRound = perRound([
+    ['drain default ×4 / BullMQ sandboxed c4 †', dr('ours-default-x4'), dr('bullmq-sandbox-c4')],
+    ['drain default ×1 / BullMQ sandboxed c4 †', dr('ours-default-x1'), dr('bullmq-sandbox-c4')],
+    ['drain default ×4 / BullMQ c16 †', dr('ours-default-x4'), dr('bullmq-c16')],
+    ['drain in-process ×4 / BullMQ c16 †', dr('ours-inproc-x4'), dr('bullmq-c16')],
+    [`drain ${fpN} --count=4 / BullMQ c16 †`, fr('ours-default-x4'), fr('bullmq-c16')],
+    [`drain ${fpN} in-process ×4 / BullMQ c16 †`, fr('ours-inproc-x4'), fr('bullmq-c16')],
+    ['enqueue one-at-a-time', enqueue.oursOne, enqueue.bullOne],
+    [`enqueue ${CFG.enqueueCallers} callers`, enqueue.oursConc, enqueue.bullConc],
+    ['enqueue bulk', enqueue.oursBulk, enqueue.bullBulk],
+  ]);
+  const perRoundTable = (title, rows) => table(title, ['pair', ...roundNumbers.map((k) => `round ${k}`)],
+    rows.map((r) => [r.name, ...r.ratios.map((x) => fmt(x, 2))]));
+
+  out.push(ratioTable('Ratios ours / node-resque (medians)', 'node-resque', 'nodeResque', nrRatios));
   out.push('');
-  out.push('RSS ratios add 4 × the largest worker/child peak (count=4: one worker process each, one live child each).');
+  out.push('Peak RSS ratios add 4 × the largest worker/child peak (count=4: one worker process each, one live child each).');
   out.push('');
-  out.push(table('Ratios ours / node-resque per round (jobs/s, same round)', ['pair', ...roundNumbers.map((k) => `round ${k}`)],
-    perRound.map((r) => [r.name, ...r.ratios.map((x) => fmt(x, 2))])));
+  out.push(perRoundTable('Ratios ours / node-resque per round (jobs/s, same round)', nrPerRound));
+  out.push('');
+  out.push(ratioTable('Ratios ours / BullMQ (medians; † BullMQ drains timed new Worker → last completed)', 'BullMQ', 'bullmq', bullRatios));
+  out.push('');
+  out.push(perRoundTable('Ratios ours / BullMQ per round (jobs/s, same round)', bullPerRound));
+  out.push('');
+
+  // Targets
+  const targets = [
+    { name: `total RSS, ours --count=4 (default engine) after ${fpN} jobs`, value: fpRss('ours-default-x4'), unit: 'MB', target: { max: 300 } },
+    { name: 'start → first job finished, --count=1 (default engine)', value: stSum['startup-default'].firstJobMs.median, unit: 'ms', target: startupTarget },
+    { name: 'start → first job finished, --count=1 --in-process', value: stSum['startup-inproc'].firstJobMs.median, unit: 'ms', target: startupTarget },
+    { name: `drain ${fpN}: ours --count=4 / node-resque ×4`, value: ratio(fp('ours-default-x4'), fp('nr-x4')), unit: '×', target: { min: 4 } },
+    { name: `drain ${fpN}: ours --count=4 / BullMQ c16 (in-process) †`, value: ratio(fp('ours-default-x4'), fp('bullmq-c16')), unit: '×', target: { min: 1.5 } },
+    { name: `drain ${fmt(CFG.jobs / 1000)}k: ours default ×4 / BullMQ sandboxed c4 †`, value: ratio(d('ours-default-x4'), d('bullmq-sandbox-c4')), unit: '×', target: { min: 4 } },
+  ].map((t) => ({ ...t, value: rnd(t.value), met: mark(t.value, t.target) }));
+  out.push(table(`Targets${CFG.quick ? ' (QUICK: reduced sizes, indicative only)' : ''}`, ['target', 'value', 'wanted', ''],
+    targets.map((t) => [t.name, fmt(t.value, t.unit === '×' ? 2 : 1) + (t.unit === '×' ? '×' : ` ${t.unit}`), targetText(t.target, t.unit), t.met])));
 
   const errors = [
-    ...Object.entries(drains).flatMap(([id, d]) => d.errors.map((e) => `drain ${id} round ${e.round}: ${e.message}`)),
-    ...enqueue.errors.map((e) => `enqueue ${e.step} round ${e.round}: ${e.message}`),
-    ...latency.errors.map((e) => `latency ${e.kind} round ${e.round}: ${e.message}`),
+    ...Object.entries(drains).flatMap(([id, x]) => x.errors.map((er) => `drain ${id} round ${er.round}: ${er.message}`)),
+    ...Object.entries(footprint).flatMap(([id, x]) => x.errors.map((er) => `footprint ${id} round ${er.round}: ${er.message}`)),
+    ...enqueue.errors.map((er) => `enqueue ${er.step} round ${er.round}: ${er.message}`),
+    ...latency.errors.map((er) => `latency ${er.kind} round ${er.round}: ${er.message}`),
+    ...Object.entries(startup).flatMap(([id, x]) => x.errors.map((er) => `startup ${id} round ${er.round} run ${er.run}: ${er.message}`)),
   ];
-  if (errors.length) out.push('', 'ERRORS / WARNINGS:', ...errors.map((e) => `  ${e}`));
+  if (errors.length) out.push('', 'ERRORS / WARNINGS:', ...errors.map((x) => `  ${x}`));
   out.push(`total duration: ${fmt(durationSec, 1)} s`);
 
   const text = out.join('\n');
@@ -698,9 +1120,22 @@ function buildReport({ startedAt, durationSec, machine: m, drains, enqueue, late
       durationSec: rnd(durationSec, 1),
       quick: CFG.quick,
       machine: m,
-      settings: { ...CFG, queue: QUEUE, timing: 'drain: from the first observed processed>0 to processed>=N; jobs/s = (N - processed at first observation) / seconds' },
-      summary: { drain: drainSum, enqueue: enqSum, latency: latSum, rss: rssSum, ratios, ratiosPerRound: perRound },
-      raw: { drains, enqueue, latency },
+      settings: {
+        ...CFG,
+        queue: QUEUE,
+        timing: {
+          drain: 'ours and node-resque: from the first observed processed>0 to processed>=N; jobs/s = (N - processed at first observation) / seconds',
+          bullmqDrain: 'BullMQ: N / (last completed event - just before new Worker()), measured in the worker process; jobsPerSecFromFirst = (N - 1) / (last - first completed)',
+          footprint: 'VmRSS of every process of the tree, read from /proc right after the last job is done (before stopping)',
+          startup: 'spawn of node bin/resque start --count=1 --once → stat:processed >= 1 (firstJobMs) and → exit (exitMs)',
+        },
+        bullmqJobOptions: { removeOnComplete: true },
+      },
+      summary: {
+        drain: drainSum, footprint: fpSum, enqueue: enqSum, latency: latSum, startup: stSum, rss: rssSum,
+        ratios: nrRatios, ratiosPerRound: nrPerRound, ratiosBullmq: bullRatios, ratiosBullmqPerRound: bullPerRound, targets,
+      },
+      raw: { drains, footprint, enqueue, latency, startup },
       errors,
       text,
     },

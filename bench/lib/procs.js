@@ -5,7 +5,10 @@
  *      killAll() can SIGKILL every group we ever started: on normal exit, on Ctrl-C / TERM, on
  *      an uncaught error, and from a process 'exit' hook as a last resort (synchronous).
  *   2. waitExit() resolves when a process exits (or after a timeout, with `timedOut`).
- *   3. /proc helpers: the descendants of a pid (by ppid scan), and VmHWM / VmRSS in kB.
+ *   3. /proc helpers: the descendants of a pid (by ppid scan), VmHWM / VmRSS in kB, whether a
+ *      process runs node, and treeMemory(): the VmRSS of the node processes of a whole tree now,
+ *      in total and by role (tree depth), and their total RssAnon (private memory, without the
+ *      file pages such as node's own code that every process maps and shares).
  */
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -135,7 +138,7 @@ function processTree(root) {
   return out;
 }
 
-/** {hwmKb, rssKb} of a live process, or undefined. */
+/** {hwmKb, rssKb, anonKb} (VmHWM, VmRSS, RssAnon) of a live process, or undefined. */
 function memoryOf(pid) {
   let text;
   try {
@@ -145,8 +148,51 @@ function memoryOf(pid) {
   }
   const hwm = /VmHWM:\s+(\d+)/.exec(text);
   const rss = /VmRSS:\s+(\d+)/.exec(text);
+  const anon = /RssAnon:\s+(\d+)/.exec(text);
   if (!hwm || !rss) return undefined; // a zombie has no memory lines
-  return { hwmKb: Number(hwm[1]), rssKb: Number(rss[1]) };
+  return { hwmKb: Number(hwm[1]), rssKb: Number(rss[1]), anonKb: anon ? Number(anon[1]) : Number(rss[1]) };
 }
 
-module.exports = { spawnTracked, killGroup, killAll, reap, waitExit, installCleanup, processTree, memoryOf };
+let nodeExe;
+
+/**
+ * Whether pid runs the node binary. The trees also hold short-lived helpers that are not part of
+ * a footprint (pidusage's `sh -c getconf CLK_TCK`, a few ms each).
+ */
+function isNodeProcess(pid) {
+  nodeExe ??= fs.realpathSync(process.execPath);
+  try {
+    return fs.readlinkSync(`/proc/${pid}/exe`) === nodeExe;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * VmRSS (and RssAnon) of root and every node descendant now:
+ * {totalMb, totalAnonMb, processes, others, roles: {role: {rssMb: [..], sumMb}}}, roles[depth]
+ * naming the role of each tree depth (deeper processes count as the last role); `others` counts
+ * the non-node helpers left out.
+ */
+function treeMemory(root, roles) {
+  const out = { totalMb: 0, totalAnonMb: 0, processes: 0, others: 0, roles: {} };
+  for (const r of roles) out.roles[r] = { rssMb: [], sumMb: 0 };
+  for (const { pid, depth } of processTree(root)) {
+    if (!isNodeProcess(pid)) {
+      out.others += 1;
+      continue;
+    }
+    const m = memoryOf(pid);
+    if (!m) continue;
+    const role = out.roles[roles[Math.min(depth, roles.length - 1)]];
+    const mb = m.rssKb / 1024;
+    role.rssMb.push(mb);
+    role.sumMb += mb;
+    out.totalMb += mb;
+    out.totalAnonMb += m.anonKb / 1024;
+    out.processes += 1;
+  }
+  return out;
+}
+
+module.exports = { spawnTracked, killGroup, killAll, reap, waitExit, installCleanup, processTree, memoryOf, isNodeProcess, treeMemory };
