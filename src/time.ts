@@ -11,3 +11,17 @@ export function phpDateC(d: Date = new Date()): string {
 export function unixNow(nowMs: number = Date.now()): number {
   return Math.floor(nowMs / 1000);
 }
+
+/** setTimeout as a promise that an AbortSignal cuts short. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

@@ -2,7 +2,7 @@
 // src/worker/queue-order.ts (queue resolution, PHP sort) and src/worker/proctitle.ts (process titles).
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { resolveQueues, hasWildcard, phpSort, phpCompare } = require('../dist/worker/queue-order');
+const { resolveQueues, hasWildcard, phpSort, phpCompare } = require('../dist/loop/queue-order');
 const title = require('../dist/proctitle');
 
 test('php sort: observed order of queues b a 10 9 B _x (WIRE.md §4.3)', () => {

@@ -1,7 +1,7 @@
 /**
  * Builds the job loop the same way wherever it runs (the worker process for --in-process and
  * strict mode, the job process in the default mode):
- *   1. a Worker over RedisWorkerOps and the given executor, with the app's parent-side hooks;
+ *   1. a JobLoop over RedisWorkerOps and the given executor, with the app's parent-side hooks;
  *   2. logging: php-resque-style lines, the per-job line (with its queue), the slow-job warning
  *      (--slow-job-log, one timer per loop), process titles (throttled so a fast loop does not
  *      pay a prctl per job).
@@ -12,11 +12,12 @@ import type { AppModule, JobInfo } from '../job/types';
 import type { Connection } from '../redis/connection';
 import type { Keys } from '../redis/keys';
 import type { FailureBackend } from '../store/failures';
-import { RedisWorkerOps, type Reserved } from '../worker/ops';
+import { RedisWorkerOps } from './redis-ops';
+import type { Reserved } from '../loop/ops';
 import { BatchCursor, cursorPath } from '../store/batch-cursor';
-import { Worker, type Executor, type JobReport } from '../worker/worker';
+import { JobLoop, type Executor, type JobReport } from '../loop/loop';
 import { paused, procTitle, processing, waitingFor } from '../proctitle';
-import { SlowJobWatch } from '../worker/slow-job';
+import { SlowJobWatch } from '../loop/slow-job';
 import { VERSION } from '../version';
 
 export interface LoopParts {
@@ -37,7 +38,7 @@ export interface LoopParts {
 }
 
 export interface Loop {
-  worker: Worker;
+  worker: JobLoop;
   ops: RedisWorkerOps;
   /** The batch cursor, when batching: close(true) after a clean run, close(false) when jobs may be left held. */
   cursor: BatchCursor | undefined;
@@ -47,7 +48,7 @@ export function assembleLoop(p: LoopParts): Loop {
   const hooks = p.app.hooks ?? {};
   const ops = new RedisWorkerOps(p.connection, p.keys, p.id, p.config.blocking, p.failureBackend ?? p.app.failureBackend);
   const cursor = p.batching && p.config.batch > 1 ? new BatchCursor(cursorPath(p.keys.ns, p.id)).open() : undefined;
-  const worker = new Worker({
+  const worker = new JobLoop({
     ...(cursor ? { cursor, batch: p.config.batch } : {}),
     id: p.id, queues: p.config.queues, interval: p.config.interval, once: p.config.once, ops, executor: p.executor,
     redisTimeout: p.config.redisTimeout, shutdownTimeout: p.config.shutdownTimeout, requeueOnShutdown: p.config.requeueOrphans,
@@ -83,7 +84,7 @@ export function setTitle(status: string, force = true): void {
   }
 }
 
-function wireLogging(worker: Worker, logger: Logger, config: WorkerConfig, executor: Executor): void {
+function wireLogging(worker: JobLoop, logger: Logger, config: WorkerConfig, executor: Executor): void {
   const slow = slowJobWatch(logger, config, executor);
   worker.on('job', (r) => {
     slow?.start(r);

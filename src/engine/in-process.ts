@@ -10,7 +10,7 @@ import { normalizeError } from '../errors';
 import { executeJob } from '../job/execute';
 import { JobLoader } from '../job/loader';
 import type { AppModule, JobClass } from '../job/types';
-import type { ExecOutcome, Executor } from '../worker/worker';
+import type { ExecOutcome, Executor } from '../loop/loop';
 
 export class InProcessExecutor implements Executor {
   private readonly loader: JobLoader;

@@ -20,10 +20,10 @@ import { isUtf8 } from 'node:buffer';
 import { decodePayload, type DecodedJob } from '../payload';
 import { InvalidPayloadError, normalizeError, type NormalizedError } from '../errors';
 import { hasWildcard, resolveQueues } from './queue-order';
-import { isJsonObject } from '../store/workers';
-import { phpJsonEncode } from '../json';
-import { sha1, sleep, type Claim, type Reserved, type Settlement, type Taken, type WorkerOps } from './ops';
-import type { CursorState } from '../store/batch-cursor';
+import { isJsonObject, phpJsonEncode } from '../json';
+import { sleep } from '../time';
+import { sha1, type Claim, type Reserved, type Settlement, type Taken, type WorkerOps } from './ops';
+import { settlementFor, type Outcome } from '../settlement';
 
 /** A batch older than this settles before its next job (registry and counters stay fresh). */
 export const BATCH_MS = 10;
@@ -54,7 +54,7 @@ export interface ParentHooks {
   onCrash?(error: NormalizedError, job: Reserved): unknown;
 }
 
-export interface WorkerOptions {
+export interface JobLoopOptions {
   id: string;
   queues: readonly string[];
   interval: number;
@@ -73,7 +73,7 @@ export interface WorkerOptions {
   /** Most jobs taken in one round trip (1 = one job at a time). */
   batch?: number;
   /** Where progress through a batch is recorded for recovery (required for batch > 1). */
-  cursor?: { mark(sha: string, done: number, state: CursorState): void };
+  cursor?: { mark(sha: string, done: number, state: 'run' | 'idle'): void };
   /** Test seam: the loop's clock in ms for batch ages and Redis outage lengths (default performance.now() / Date.now()). */
   clock?: () => number;
   /** Test seam: base of the delay between Redis retries in ms (doubled per error in a row, at most 20×; default 100). */
@@ -90,14 +90,14 @@ export interface JobReport {
   outcome: ExecOutcome | { kind: 'invalid'; error: NormalizedError; pid: undefined; durationMs: number };
 }
 
-export interface WorkerEvents {
+export interface JobLoopEvents {
   job: [Reserved];
   settled: [JobReport];
   idle: [];
   error: [Error];
 }
 
-export class Worker extends EventEmitter<WorkerEvents> {
+export class JobLoop extends EventEmitter<JobLoopEvents> {
   private stopping: 'graceful' | 'immediate' | undefined;
   private paused = false;
   private wake = new AbortController();
@@ -120,7 +120,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   /** Ended because the queues were empty in `once` mode. */
   drained = false;
 
-  constructor(private readonly opts: WorkerOptions) {
+  constructor(private readonly opts: JobLoopOptions) {
     super();
     this.maxBatch = opts.cursor ? Math.max(1, Math.floor(opts.batch ?? 1)) : 1;
   }
@@ -338,16 +338,24 @@ export class Worker extends EventEmitter<WorkerEvents> {
         report = { reserved, outcome: { kind: 'failed', error: normalizeError(e), pid: process.pid, durationMs: performance.now() - t0 } };
       }
     }
-    const settlement = this.killedForShutdown && this.opts.requeueOnShutdown ? { kind: 'requeue' as const } : toSettlement(report.outcome);
-    if (this.maxBatch > 1 && this.plain(reserved, settlement)) {
+    const settlement = settlementFor(this.outcomeOf(report.outcome), { requeueOrphans: this.opts.requeueOnShutdown ?? false });
+    // Counted before its bookkeeping, so a round trip that also takes the next batch asks for no
+    // more than the jobs left (maxJobs).
+    this.processed++;
+    if (settlement.kind === 'requeue') {
+      // Killed by the shutdown timeout: it goes back with the rest of its batch, in order (after the
+      // batch's plain successes are counted), as one give-back: its status turns WAITING again.
+      await this.flush();
+      this.ahead.unshift(reserved);
+    } else if (this.maxBatch > 1 && this.plain(reserved, settlement)) {
       // Nothing to write but counters: the batch's round trip does it.
       this.done.push(reserved);
       if (this.ahead.length === 0 && this.now() - this.batchStart <= BATCH_MS) this.claimSize = Math.min(this.maxBatch, this.claimSize * 2);
     } else {
       // A failure record embeds the payload: check (only on this rare path) that every peer can read it back.
       if (settlement.kind === 'failed' && reserved.job) reserved.jsonObject = isJsonObject(reserved.raw);
-      const atLimit = this.opts.maxJobs !== undefined && this.opts.maxJobs > 0 && this.processed + 1 >= this.opts.maxJobs;
-      if (this.stopping || this.paused || atLimit || settlement.kind === 'requeue') {
+      const atLimit = this.opts.maxJobs !== undefined && this.opts.maxJobs > 0 && this.processed >= this.opts.maxJobs;
+      if (this.stopping || this.paused || atLimit) {
         // No more jobs: the rest of the batch stays parked behind this one and is given back.
         await this.settle({ r: reserved, s: settlement }, false);
       } else {
@@ -357,8 +365,30 @@ export class Worker extends EventEmitter<WorkerEvents> {
       }
     }
     this.current = undefined;
-    this.processed++;
     this.safeEmit('settled', report);
+  }
+
+  /**
+   * The outcome as the settlement policy sees it. A job whose process died while the shutdown
+   * timeout was killing it was shutdown-killed; one that ended by itself meanwhile (an executor
+   * that cannot kill, such as --in-process, or a job that finished first) keeps its own outcome:
+   * a completed job is never requeued to run again.
+   */
+  private outcomeOf(o: JobReport['outcome']): Outcome {
+    switch (o.kind) {
+      case 'done':
+        return { kind: 'done', result: o.result };
+      case 'skipped':
+        return { kind: 'skipped' };
+      case 'failed':
+      case 'invalid':
+        return { kind: o.kind, error: o.error };
+      case 'crashed':
+        if (this.killedForShutdown) return { kind: 'shutdown-killed', error: o.error };
+        if (o.error.name === 'JobTimeoutError') return { kind: 'timed-out', error: o.error };
+        if (o.error.name === 'JobMemoryError') return { kind: 'memory-killed', error: o.error };
+        return { kind: 'crashed', error: o.error };
+    }
   }
 
   /** A plain success: done, untracked, a result JSON can hold. */
@@ -387,9 +417,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
     return this.batchOf(got);
   }
 
-  private safeEmit<K extends keyof WorkerEvents>(event: K, ...args: WorkerEvents[K]): void {
+  private safeEmit<K extends keyof JobLoopEvents>(event: K, ...args: JobLoopEvents[K]): void {
     try {
-      (this.emit as (e: K, ...a: WorkerEvents[K]) => boolean)(event, ...args);
+      (this.emit as (e: K, ...a: JobLoopEvents[K]) => boolean)(event, ...args);
     } catch {
       /* a throwing listener must not break the loop */
     }
@@ -416,19 +446,6 @@ function looseIdOf(raw: string): { id: string; prefix: string } | undefined {
     return { id: v.id, prefix: typeof v.prefix === 'string' ? v.prefix : '' };
   } catch {
     return undefined;
-  }
-}
-
-function toSettlement(o: JobReport['outcome']): Settlement {
-  switch (o.kind) {
-    case 'done':
-      return { kind: 'done', result: o.result };
-    case 'skipped':
-      return { kind: 'skipped' };
-    case 'failed':
-    case 'invalid':
-    case 'crashed':
-      return { kind: 'failed', error: o.error };
   }
 }
 

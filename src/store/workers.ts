@@ -83,33 +83,7 @@ function escapeGlob(s: string): string {
   return s.replace(/[*?[\]\\]/g, '\\$&');
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-/** PHP's json_decode default depth is 512 and the record wraps the payload in one more level. */
-const MAX_DEPTH = 511;
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-/**
- * Whether bytes may be embedded verbatim in a record that every peer can read back: a JSON
- * object in strict UTF-8 (no BOM), no unpaired surrogate escapes (PHP refuses them), nested
- * no deeper than PHP's json_decode allows. Anything else is kept as a JSON string of its bytes.
- */
-export function isJsonObject(bytes: Buffer | string): boolean {
-  let v: unknown;
-  try {
-    v = JSON.parse(typeof bytes === 'string' ? bytes : utf8.decode(bytes));
-  } catch {
-    return false;
-  }
-  return v !== null && typeof v === 'object' && !Array.isArray(v) && portable(v, 1);
-}
-
-function portable(v: unknown, depth: number): boolean {
-  if (typeof v === 'string') return !LONE_SURROGATE.test(v);
-  if (v === null || typeof v !== 'object') return true;
-  if (depth > MAX_DEPTH) return false;
-  const entries = Array.isArray(v) ? v : Object.entries(v as Record<string, unknown>).flat();
-  return entries.every((x) => portable(x, depth + 1));
-}
+export { isJsonObject } from '../json';
 
 /** Whether a pid is alive on this host (EPERM means alive but not ours). */
 export function pidAlive(pid: number): boolean {

@@ -14,7 +14,7 @@ import { Logger } from '../log';
 import { loadApp } from '../job/loader';
 import { InProcessExecutor } from '../engine/in-process';
 import { assembleLoop } from '../engine/assemble';
-import { RedisOutageError } from './worker';
+import { RedisOutageError } from '../loop/loop';
 import { EXIT_RECYCLE, EXIT_REDIS_OUTAGE, WORKER_CHILD_ENV, type FromJobProcess, type JobProcessSettings, type ToJobProcess } from '../engine/job-process-protocol';
 
 function send(m: FromJobProcess): void {

@@ -19,7 +19,7 @@ import type { AppModule } from '../job/types';
 import type { UsageSample } from '../engine/guard';
 import { InProcessExecutor } from '../engine/in-process';
 import type { FailureBackend } from '../store/failures';
-import type { Executor } from './worker';
+import type { Executor } from '../loop/loop';
 import { installSignals } from './signals';
 import { findDeadWorkers, heartbeat, registerWorker, unregisterWorker, workerId } from '../store/workers';
 import { recoverDeadWorker, requeueParked, settleOwnLeftovers, withRecoveryLock } from '../store/recovery';

@@ -1,5 +1,5 @@
 /**
- * The worker's Redis operations, injected into the loop (which holds no Redis code):
+ * The loop's Redis operations (the WorkerOps port of src/loop/ops.ts), over the Lua scripts:
  *   1. reserve: one Lua round trip that moves a job into this worker's in-flight list and
  *      records it (working-on, status RUNNING, job pid) — never only in memory;
  *   2. wait: blocking mode parks on BLMOVE (one connection per queue, so priority order still
@@ -13,73 +13,11 @@ import { reserve } from '../redis/scripts/reserve';
 import { finish } from '../redis/scripts/finish';
 import { settle } from '../redis/scripts/settle';
 import { giveBack } from '../redis/scripts/give-back';
-import { createHash } from 'node:crypto';
 import { phpJsonEncode, phpString } from '../json';
-import { phpDateC, unixNow } from '../time';
+import { phpDateC, sleep, unixNow } from '../time';
 import { STATUS_COMPLETE, STATUS_FAILED, STATUS_TTL } from '../store/status';
 import { failureRecordParts, RedisFailureBackend, type Failure, type FailureBackend } from '../store/failures';
-import type { DecodedJob } from '../payload';
-import type { NormalizedError } from '../errors';
-
-/** A job just taken: `bytes` are the exact payload bytes (maybe not UTF-8), `raw` their UTF-8 reading. */
-export interface Taken {
-  queue: string;
-  raw: string;
-  bytes?: Buffer;
-  /** Its status key exists (only a batch's first job can be tracked). */
-  tracked?: boolean;
-}
-
-/** Jobs just taken from one queue, in order: the contiguous head of its in-flight list. */
-export interface Claim {
-  queue: string;
-  jobs: Taken[];
-}
-
-/** A job taken from a queue: its bytes, and its decoded form when it decoded. */
-export interface Reserved {
-  queue: string;
-  raw: string;
-  bytes?: Buffer;
-  /** The decoded job, or undefined when the payload is not a valid job. */
-  job: DecodedJob | undefined;
-  /** Why it did not decode. */
-  invalid?: NormalizedError;
-  /** Whether the payload is a strict JSON object (then embedded verbatim in records). */
-  jsonObject: boolean;
-  /** For an invalid payload: the id/prefix a lenient reading found (reserve may have marked it RUNNING). */
-  looseId?: { id: string; prefix: string };
-  /** The pid recorded as job:ID:pid at reserve time, if one was known. */
-  pid?: number;
-  /** Its status key existed at reserve (it is settled on its own, never in a batch). */
-  tracked?: boolean;
-  /** SHA-1 of its bytes, once computed (see sha1()). */
-  sha1?: string;
-}
-
-/** How a job ended, as the bookkeeping needs it: decided by src/settlement.ts. */
-export type { Settlement } from '../settlement';
-import type { Settlement } from '../settlement';
-
-export interface WorkerOps {
-  /** Take up to `max` jobs from the first queue (in priority order) that has any. */
-  reserve(queues: readonly string[], childPid: number | undefined, max: number): Promise<Claim | null>;
-  /**
-   * One round trip: settle `done` (plain successes at the head of the in-flight list, in order),
-   * then `last` (a job that needs its own bookkeeping), then — when `queues` is not empty — take
-   * the next batch of up to `max` jobs.
-   */
-  settle(done: readonly Reserved[], last: { r: Reserved; s: Settlement } | undefined, queues: readonly string[], childPid: number | undefined, max: number): Promise<Claim | null>;
-  /** Put jobs taken but never started back at the head of their queue, in order. */
-  giveBack(jobs: readonly Reserved[]): Promise<void>;
-  /** Blocking: resolves when a job may be ready or after `seconds`; polling: sleeps. Abortable. */
-  wait(queues: readonly string[], seconds: number, signal: AbortSignal): Promise<void>;
-  finish(r: Reserved, s: Settlement): Promise<void>;
-  /** Record the pid of the process running a job (when it was not known at reserve). */
-  recordPid(r: Reserved, pid: number): Promise<void>;
-  knownQueues(): Promise<string[]>;
-  close(): Promise<void>;
-}
+import { sha1, type Claim, type Reserved, type Settlement, type Taken, type WorkerOps } from '../loop/ops';
 
 export class RedisWorkerOps implements WorkerOps {
   private readonly blockers = new Map<string, Promise<Redis>>();
@@ -234,24 +172,4 @@ export class RedisWorkerOps implements WorkerOps {
   private inflight(queue: string): string {
     return this.keys.inflight(this.workerId, queue);
   }
-}
-
-/** SHA-1 of a job's exact bytes: how the scripts recognise the in-flight head (computed once per job). */
-export function sha1(r: { raw: string; bytes?: Buffer; sha1?: string }): string {
-  r.sha1 ??= createHash('sha1').update(r.bytes ?? r.raw).digest('hex');
-  return r.sha1;
-}
-
-/** setTimeout as a promise that an AbortSignal cuts short. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
