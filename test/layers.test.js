@@ -113,3 +113,20 @@ test('the checker sees a wrong edge (a store module importing the engine)', () =
   const edges = importsOf(path.join(SRC, 'engine', 'assemble.ts'));
   assert.ok(edges.length >= 5, `engine/assemble.ts has ${edges.length} imports`);
 });
+
+test('every job state transition goes through the jobs aggregate: only src/store/jobs.ts runs the job scripts', () => {
+  const TRANSITIONS = ['reserve', 'finish', 'settle', 'give-back', 'pop-done', 'recover'];
+  const users = new Map(TRANSITIONS.map((t) => [t, []]));
+  for (const file of sources()) {
+    for (const e of importsOf(file)) {
+      const toRel = e.to ? path.relative(SRC, e.to).split(path.sep).join('/') : '';
+      const m = /^redis\/scripts\/([\w-]+)\.ts$/.exec(toRel);
+      if (m && users.has(m[1])) users.get(m[1]).push(path.relative(SRC, file).split(path.sep).join('/'));
+    }
+  }
+  for (const [script, files] of users) {
+    const outside = files.filter((f) => f !== 'store/jobs.ts' && !f.startsWith('redis/scripts/'));
+    assert.deepEqual(outside, [], `${script}.ts is run outside the jobs aggregate`);
+    assert.ok(files.includes('store/jobs.ts'), `store/jobs.ts runs ${script}`);
+  }
+});

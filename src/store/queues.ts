@@ -24,18 +24,19 @@ const PUSH_CHUNK = 4000;
 /** Push items onto one queue: one Lua command per chunk (status packets, SADD, RPUSH, atomically). */
 /** One untracked job: the `enqueue` script with a single payload. */
 export function pushOne(redis: Redis, keys: Keys, queue: string, raw: string): Promise<unknown> {
-  return enqueue.run(redis, [keys.queues(), keys.queue(queue)], [queue, 1, raw]);
+  return enqueue.call(redis, { keys: { queues: keys.queues(), queue: keys.queue(queue) }, args: { name: queue, count: 1 }, restArgs: [raw] });
 }
 
 export async function pushItems(redis: Redis, keys: Keys, queue: string, items: readonly QueueItem[]): Promise<void> {
   for (let i = 0; i < items.length; i += PUSH_CHUNK) {
     const chunk = items.slice(i, i + PUSH_CHUNK);
     const tracked = chunk.filter((it) => it.status);
-    await enqueue.run(
-      redis,
-      [keys.queues(), keys.queue(queue), ...tracked.map((it) => it.status?.key as string)],
-      [queue, chunk.length, ...chunk.map((it) => it.raw), ...tracked.map((it) => it.status?.packet as string)],
-    );
+    await enqueue.call(redis, {
+      keys: { queues: keys.queues(), queue: keys.queue(queue) },
+      args: { name: queue, count: chunk.length },
+      restKeys: tracked.map((it) => it.status?.key as string),
+      restArgs: [...chunk.map((it) => it.raw), ...tracked.map((it) => it.status?.packet as string)],
+    });
   }
 }
 

@@ -11,13 +11,10 @@ import { createHash } from 'node:crypto';
 import type Redis from 'ioredis';
 import type { Keys } from '../redis/keys';
 import { transaction } from '../redis/multi';
-import { recoverOne } from '../redis/scripts/recover';
-import { popDone } from '../redis/scripts/pop-done';
 import { parseJson, phpJsonEncode, phpString } from '../json';
-import { unixNow } from '../time';
 import { failureRecord, failureRecordParts } from './failures';
+import { popDoneJobs, recoverHead } from './jobs';
 import { prunedError, settlementFor } from '../settlement';
-import { STATUS_TTL } from './status';
 import { cursorPath, readCursor, removeCursor, writeCursor } from './batch-cursor';
 import { inflightKeys, isJsonObject, unregisterWorker } from './workers';
 
@@ -102,15 +99,11 @@ async function drainInflight(
       const fromTail = settlement.kind === 'requeue';
       const bytes = await redis.lindexBuffer(list, fromTail ? -1 : 0);
       if (bytes === null) break;
-      const mode = fromTail ? 'requeue' : 'fail';
-      const [head, tail] = settlement.kind === 'failed' ? failureRecordParts({ error: settlement.error, workerId: id, queue, failedAt }) : ['', ''];
-      const reply = await recoverOne.run(
-        redis, [list, keys.queue(queue), keys.failed(), keys.stat('failed'), keys.stat('processed')],
-        [mode, head, tail, keys.ns, unixNow(), STATUS_TTL, bytes, isJsonObject(bytes) ? '1' : '0', fromTail ? 'tail' : 'head'],
-      );
+      const record = settlement.kind === 'failed' ? failureRecordParts({ error: settlement.error, workerId: id, queue, failedAt }) : undefined;
+      const reply = await recoverHead(redis, keys, { list, queue, bytes, fromTail, record, jsonObject: isJsonObject(bytes) });
       if (reply === -1) continue; // another worker settled that one first; look again
       if (typeof reply !== 'string') break;
-      (mode === 'requeue' ? report.requeued : report.failed).push(reply);
+      (record ? report.failed : report.requeued).push(reply);
       running = false;
     }
   }
@@ -137,7 +130,7 @@ export async function settleCursor(redis: Redis, keys: Keys, id: string, queue: 
       const jobId = looseJobId(raw);
       return jobId === undefined ? '' : keys.jobPid(jobId);
     });
-    await popDone.run(redis, [list, keys.stat('processed'), keys.stat('processed', id), ...pidKeys], [cursor.done, cursor.sha]);
+    await popDoneJobs(redis, keys, { workerId: id, list, done: cursor.done, sha: cursor.sha, pidKeys });
     // Point the cursor at the new head, so a retry after a failure from here on reads it right.
     const next = await redis.lindexBuffer(list, 0);
     if (next === null) return 'not-started';

@@ -9,14 +9,8 @@ import { updateStatus } from '../redis/scripts/update-status';
 import { parseJson, phpJsonEncode } from '../json';
 import { unixNow as unixSeconds } from '../time';
 
-export const STATUS_WAITING = 1;
-export const STATUS_RUNNING = 2;
-export const STATUS_FAILED = 3;
-export const STATUS_COMPLETE = 4;
-export type StatusCode = 1 | 2 | 3 | 4;
-
-/** Seconds a finished status is kept (php-resque). */
-export const STATUS_TTL = 86400;
+export { STATUS_WAITING, STATUS_RUNNING, STATUS_FAILED, STATUS_COMPLETE, STATUS_TTL, type StatusCode } from '../status-codes';
+import { STATUS_WAITING, STATUS_RUNNING, STATUS_FAILED, STATUS_COMPLETE, STATUS_TTL, type StatusCode } from '../status-codes';
 
 /** The packet as stored. P1 packets lack `started` and `result`. */
 export interface StatusPacket {
@@ -36,7 +30,7 @@ export async function setStatus(
   redis: Redis, keys: Keys, id: string, prefix: string, status: StatusCode, result: unknown = null,
 ): Promise<boolean> {
   const ttl = status === STATUS_FAILED || status === STATUS_COMPLETE ? STATUS_TTL : 0;
-  const reply = await updateStatus.run(redis, [keys.status(id, prefix)], [status, unixSeconds(), phpJsonEncode(result ?? null), ttl]);
+  const reply = await updateStatus.call(redis, { keys: { status: keys.status(id, prefix) }, args: { code: status, now: unixSeconds(), result: phpJsonEncode(result ?? null), ttl } });
   return reply === 1;
 }
 

@@ -1,5 +1,30 @@
 import { Script } from '../script';
-import { JOB_STEPS_LUA } from './job-steps';
+import { FINISH_SPEC, JOB_STEPS_LUA } from './job-steps';
 
-/** Settle a finished job (see finish_job in job-steps.ts). */
-export const finish = new Script('finish', `${JOB_STEPS_LUA}\nreturn finish_job(0, 0)\n`);
+/**
+ * Settle a finished job (finish_job in job-steps.ts): counters, failure record, final status,
+ * or its requeue; only while the in-flight head is the job.
+ *
+ * KEYS[1] worker              worker:WID (working-on)
+ * KEYS[2] inflight            worker:WID:inflight:Q
+ * KEYS[3] processed           stat:processed
+ * KEYS[4] processedWorker     stat:processed:WID
+ * KEYS[5] failedCount         stat:failed
+ * KEYS[6] failedCountWorker   stat:failed:WID
+ * KEYS[7] failed              the failure list
+ * KEYS[8] status              job:[PREFIX_]ID:status, or ''
+ * KEYS[9] pid                 job:ID:pid, or ''
+ * KEYS[10] queue              queue:Q (for a requeue)
+ * ARGV[1] recordHead          the record up to `"payload":` ('' = no record here)
+ * ARGV[2] finalStatus         3 or 4
+ * ARGV[3] now                 unix seconds
+ * ARGV[4] result              JSON
+ * ARGV[5] statusTtl           seconds
+ * ARGV[6] countFailed         '1' = count it in stat:failed (also when another backend took the record)
+ * ARGV[7] mode                'requeue' = back to the head of its queue instead
+ * ARGV[8] recordTail          the record from `,"exception":`
+ * ARGV[9] verbatim            '1' = the payload is a strict JSON object (embedded as is)
+ * ARGV[10] headSha            SHA-1 of the payload bytes
+ * Returns 1 (finished), 2 (requeued), 0 (not ours any more: nothing done).
+ */
+export const finish = new Script('finish', `${JOB_STEPS_LUA}\nreturn finish_job(0, 0)\n`, FINISH_SPEC);

@@ -39,6 +39,7 @@
  *   Returns {k, first must be settled alone (0|1), raw1, raw2, ...} or false.
  */
 import { EMBED_LUA, JOB_KEYS_LUA, SET_STATUS_LUA } from './lua-lib';
+import { STATUS_RUNNING, STATUS_WAITING } from '../../status-codes';
 
 export const JOB_STEPS_LUA = `${SET_STATUS_LUA}${EMBED_LUA}${JOB_KEYS_LUA}
 local function finish_job(ko, ao)
@@ -50,7 +51,7 @@ local function finish_job(ko, ao)
   redis.call('DEL', K(1))
   if A(7) == 'requeue' then
     redis.call('LMOVE', K(2), K(10), 'LEFT', 'LEFT')
-    if K(8) ~= '' then set_status(K(8), '1', A(3), 'null') end
+    if K(8) ~= '' then set_status(K(8), '${STATUS_WAITING}', A(3), 'null') end
     return 2
   end
   redis.call('LPOP', K(2))
@@ -116,7 +117,7 @@ local function reserve_batch(ko, ao, n)
   for j = 1, #found do jobs[j] = decoded(found[j]) end
   local tracked = 0
   if not jobs[1] then tracked = 1
-  elseif has_id(jobs[1]) and set_status((job_keys(ns, jobs[1])), '2', ARGV[ao + 4], 'null') then tracked = 1 end
+  elseif has_id(jobs[1]) and set_status((job_keys(ns, jobs[1])), '${STATUS_RUNNING}', ARGV[ao + 4], 'null') then tracked = 1 end
   -- The batch is the contiguous head of the in-flight list and holds no tracked job but its first:
   -- a parked tracked job ends it (it stays parked and is taken next, as a first).
   local full = tracked == 1
@@ -158,11 +159,15 @@ local function reserve_batch(ko, ao, n)
 end
 `;
 
-/** Number of KEYS and ARGV finish_job reads (its offset in the settle script). */
-export const FINISH_KEYS = 10;
-export const FINISH_ARGS = 10;
-/** Number of KEYS and ARGV pop_done reads before its pid keys. */
-export const POP_KEYS = 3;
-export const POP_ARGS = 2;
-/** ARGV reserve_batch reads before its queue names. */
-export const RESERVE_ARGS = 5;
+/** KEYS and ARGV of finish_job, in order (the finish script's, and part of settle's). */
+export const FINISH_SPEC = {
+  keys: ['worker', 'inflight', 'processed', 'processedWorker', 'failedCount', 'failedCountWorker', 'failed', 'status', 'pid', 'queue'],
+  args: ['recordHead', 'finalStatus', 'now', 'result', 'statusTtl', 'countFailed', 'mode', 'recordTail', 'verbatim', 'headSha'],
+} as const;
+/** KEYS and ARGV of pop_done before its pid keys. */
+export const POP_SPEC = { keys: ['inflight', 'processed', 'processedWorker'], args: ['count', 'headSha'] } as const;
+/** KEYS and ARGV of reserve_batch before its queue pairs and queue names. */
+export const RESERVE_SPEC = { keys: ['worker'], args: ['runAt', 'namespace', 'childPid', 'now', 'max'] } as const;
+
+export type FinishKey = (typeof FINISH_SPEC.keys)[number];
+export type FinishArg = (typeof FINISH_SPEC.args)[number];

@@ -1,22 +1,29 @@
 import { Script } from '../script';
 import { EMBED_LUA, JOB_KEYS_LUA, SET_STATUS_LUA } from './lua-lib';
+import { STATUS_FAILED, STATUS_WAITING } from '../../status-codes';
 
 /**
  * Settle one job a dead worker left in its in-flight list, atomically, so two workers
  * recovering at once can never both handle it: pop it and either push it back to the HEAD
  * of its queue (requeue) or RPUSH a failure record around its exact bytes and count it.
  *
- * KEYS[1] worker:WID:inflight:Q   KEYS[2] queue:Q   KEYS[3] failed
- * KEYS[4] stat:failed             KEYS[5] stat:processed
- * ARGV[1] 'requeue' | 'fail'
- * ARGV[2] record head, up to and including `"payload":`
- * ARGV[3] record tail, from `,"exception":` to the closing brace
- * ARGV[4] namespace (with ':'), ARGV[5] now (unix seconds), ARGV[6] status TTL
- * ARGV[7] the bytes the caller read at that end of the list (checked, so a concurrent recovery
- *         cannot make us settle another item), ARGV[8] '1' if they are a strict JSON object
- * ARGV[9] 'tail': take the item at the tail (parked jobs requeued last-first keep their order),
- *         else the head
- * Returns the payload handled, false when the list is empty, -1 when the head changed.
+ * KEYS[1] inflight        worker:WID:inflight:Q
+ * KEYS[2] queue           queue:Q
+ * KEYS[3] failed          the failure list
+ * KEYS[4] failedCount     stat:failed
+ * KEYS[5] processed       stat:processed
+ * ARGV[1] mode            'requeue' | 'fail'
+ * ARGV[2] recordHead      the record up to and including `"payload":`
+ * ARGV[3] recordTail      the record from `,"exception":` to the closing brace
+ * ARGV[4] namespace       with its ':'
+ * ARGV[5] now             unix seconds
+ * ARGV[6] statusTtl       seconds
+ * ARGV[7] bytes           what the caller read at that end of the list (checked, so a concurrent
+ *                         recovery cannot make us settle another item)
+ * ARGV[8] verbatim        '1' if the bytes are a strict JSON object
+ * ARGV[9] end             'tail': take the item at the tail (parked jobs requeued last-first keep
+ *                         their order), else the head
+ * Returns the payload handled, false when the list is empty, -1 when that end changed.
  * A tracked job's status becomes FAILED (TTL) or, requeued, WAITING; its job:ID:pid goes.
  */
 export const recoverOne = new Script(
@@ -45,12 +52,16 @@ end
 if job and type(job.id) == 'string' then
   local skey, pkey = job_keys(ARGV[4], job)
   if ARGV[1] == 'requeue' then
-    set_status(skey, '1', ARGV[5], 'null')
-  elseif set_status(skey, '3', ARGV[5], 'null') then
+    set_status(skey, '${STATUS_WAITING}', ARGV[5], 'null')
+  elseif set_status(skey, '${STATUS_FAILED}', ARGV[5], 'null') then
     redis.call('EXPIRE', skey, ARGV[6])
   end
   redis.call('DEL', pkey)
 end
 return raw
 `,
+  {
+    keys: ['inflight', 'queue', 'failed', 'failedCount', 'processed'],
+    args: ['mode', 'recordHead', 'recordTail', 'namespace', 'now', 'statusTtl', 'bytes', 'verbatim', 'end'],
+  } as const,
 );

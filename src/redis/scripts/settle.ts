@@ -1,17 +1,51 @@
 import { Script } from '../script';
-import { FINISH_ARGS, FINISH_KEYS, JOB_STEPS_LUA, POP_ARGS, POP_KEYS, RESERVE_ARGS } from './job-steps';
+import { FINISH_SPEC, JOB_STEPS_LUA, POP_SPEC, RESERVE_SPEC } from './job-steps';
 
 /**
  * The hot path, ONE round trip per batch: settle the batch's plain successes (pop_done), then
  * the job that ended it when it needs its own bookkeeping (finish_job: failure, skip, tracked
- * status; skipped when its SHA-1 argument is ''), clear working-on, then take the next batch
+ * status; skipped when its headSha argument is ''), clear working-on, then take the next batch
  * (reserve_batch; skipped when no queue is given).
- *   KEYS: pop_done's 3, finish_job's 10, [reserve_batch's 1 + 2n], then pop_done's d pid keys
- *   ARGV: pop_done's 2, finish_job's 10, [reserve_batch's 5 + n]
- *   Returns {popped, finished (0|1|2), batch|false}.
+ *
+ * KEYS[1] doneInflight          pop_done's inflight
+ * KEYS[2] doneProcessed         pop_done's processed
+ * KEYS[3] doneProcessedWorker   pop_done's processedWorker
+ * KEYS[4] worker                finish_job's KEYS, as in finish.ts
+ * KEYS[5] inflight
+ * KEYS[6] processed
+ * KEYS[7] processedWorker
+ * KEYS[8] failedCount
+ * KEYS[9] failedCountWorker
+ * KEYS[10] failed
+ * KEYS[11] status
+ * KEYS[12] pid
+ * KEYS[13] queue
+ * KEYS[14..] reserveThenPidKeys   reserve_batch's worker and queue pairs (when it reserves), then
+ *                                 the popped jobs' job:ID:pid keys
+ * ARGV[1] doneCount             pop_done's count
+ * ARGV[2] doneHeadSha           pop_done's headSha
+ * ARGV[3] recordHead            finish_job's ARGV, as in finish.ts
+ * ARGV[4] finalStatus
+ * ARGV[5] now
+ * ARGV[6] result
+ * ARGV[7] statusTtl
+ * ARGV[8] countFailed
+ * ARGV[9] mode
+ * ARGV[10] recordTail
+ * ARGV[11] verbatim
+ * ARGV[12] headSha
+ * ARGV[13..] reserveArgs        reserve_batch's ARGV and queue names (when it reserves)
+ * Returns {popped, finished (0|1|2), batch|false}.
  */
-const P = POP_KEYS + FINISH_KEYS;
-const A = POP_ARGS + FINISH_ARGS;
+const SETTLE_SPEC = {
+  keys: ['doneInflight', 'doneProcessed', 'doneProcessedWorker', ...FINISH_SPEC.keys],
+  args: ['doneCount', 'doneHeadSha', ...FINISH_SPEC.args],
+  restKeys: 'reserveThenPidKeys',
+  restArgs: 'reserveArgs',
+} as const;
+const P = POP_SPEC.keys.length + FINISH_SPEC.keys.length;
+const A = POP_SPEC.args.length + FINISH_SPEC.args.length;
+const RESERVE_ARGS = RESERVE_SPEC.args.length;
 export const settle = new Script(
   'settle',
   `${JOB_STEPS_LUA}
@@ -21,10 +55,10 @@ local pk = ${P}
 if n > 0 then pk = ${P} + 1 + 2 * n end
 local popped = pop_done(0, 0, pk)
 local finished = 0
-if ARGV[${A}] ~= '' then finished = finish_job(${POP_KEYS}, ${POP_ARGS}) end
-redis.call('DEL', KEYS[${POP_KEYS + 1}])
+if ARGV[${A}] ~= '' then finished = finish_job(${POP_SPEC.keys.length}, ${POP_SPEC.args.length}) end
+redis.call('DEL', KEYS[${POP_SPEC.keys.length + 1}])
 if n == 0 then return {popped, finished, false} end
 return {popped, finished, reserve_batch(${P}, ${A}, n)}
 `,
+  SETTLE_SPEC,
 );
-

@@ -1,0 +1,196 @@
+/**
+ * The jobs aggregate: every state change of a job a worker holds goes through here, each one
+ * atomic step (one Lua script) on Redis:
+ *   - reserve: the next batch moves from `queue:Q` into `worker:WID:inflight:Q`, recorded on the
+ *     worker (working-on, status RUNNING, job pids);
+ *   - settle: a batch's plain successes counted and popped, the job that needs its own record
+ *     finished, and the next batch reserved, in one round trip;
+ *   - finish: one job's bookkeeping (counters, failure record, final status), or its requeue;
+ *   - giveBack: jobs taken but never started back at the head of their queue, in order;
+ *   - popDone / recoverHead (for recovery): a dead loop's counted successes, and one job a dead
+ *     worker held, failed or requeued.
+ * What to write is decided by src/settlement.ts; the failure record is built by
+ * src/store/failures.ts. Every step checks the in-flight head (SHA-1 of its bytes), so a call
+ * repeated after a lost reply changes nothing.
+ */
+import type Redis from 'ioredis';
+import type { Keys } from '../redis/keys';
+import { reserve } from '../redis/scripts/reserve';
+import { finish } from '../redis/scripts/finish';
+import { settle } from '../redis/scripts/settle';
+import { giveBack } from '../redis/scripts/give-back';
+import { popDone } from '../redis/scripts/pop-done';
+import { recoverOne } from '../redis/scripts/recover';
+import { phpJsonEncode, phpString } from '../json';
+import { phpDateC, unixNow } from '../time';
+import { STATUS_COMPLETE, STATUS_FAILED, STATUS_TTL } from './status';
+import { failureRecordParts, RedisFailureBackend, type Failure, type FailureBackend } from './failures';
+import { sha1, type Claim, type Reserved } from '../reserved';
+import type { Settlement } from '../settlement';
+import type { ScriptArg } from '../redis/script';
+import { FINISH_SPEC, RESERVE_SPEC, type FinishArg, type FinishKey } from '../redis/scripts/job-steps';
+
+interface FinishParams {
+  keys: Record<FinishKey, string>;
+  args: Record<FinishArg, ScriptArg>;
+}
+type ReserveArgs = Record<(typeof RESERVE_SPEC.args)[number], ScriptArg>;
+
+/** The transitions of the jobs one worker (`workerId`) holds. */
+export class WorkerJobs {
+  private readonly failures: FailureBackend;
+
+  constructor(
+    private readonly redis: () => Promise<Redis>,
+    private readonly keys: Keys,
+    private readonly workerId: string,
+    failures?: FailureBackend,
+  ) {
+    this.failures = failures ?? new RedisFailureBackend(redis, keys);
+  }
+
+  async reserve(queues: readonly string[], childPid: number | undefined, max: number): Promise<Claim | null> {
+    if (queues.length === 0) return null;
+    const [worker, restKeys, args, restArgs] = this.reserveParams(queues, childPid, max);
+    return this.claim(queues, await reserve.callBuffer(await this.redis(), { keys: { worker }, args, restKeys, restArgs }));
+  }
+
+  async settle(done: readonly Reserved[], last: { r: Reserved; s: Settlement } | undefined, queues: readonly string[], childPid: number | undefined, max: number): Promise<Claim | null> {
+    const k = this.keys;
+    const first = done[0];
+    const pop = first
+      ? { doneInflight: this.inflight(first.queue), doneProcessed: k.stat('processed'), doneProcessedWorker: k.stat('processed', this.workerId) }
+      : { doneInflight: '', doneProcessed: '', doneProcessedWorker: '' };
+    const popArgs = first ? { doneCount: done.length, doneHeadSha: sha1(first) } : { doneCount: 0, doneHeadSha: '' };
+    const fin = last ? await this.finishParams(last.r, last.s) : this.noFinish();
+    const reserving = queues.length > 0 ? this.reserveParams(queues, childPid, max) : undefined;
+    const rk = reserving ? [reserving[0], ...reserving[1]] : [];
+    const ra = reserving ? [...RESERVE_SPEC.args.map((n) => reserving[2][n]), ...reserving[3]] : [];
+    const pidKeys = done.map((r) => (r.job?.id ? k.jobPid(r.job.id) : ''));
+    const reply = (await settle.callBuffer(await this.redis(), {
+      keys: { ...pop, ...fin.keys }, args: { ...popArgs, ...fin.args }, restKeys: [...rk, ...pidKeys], restArgs: ra,
+    })) as [unknown, unknown, unknown];
+    return this.claim(queues, reply[2]);
+  }
+
+  async giveBack(jobs: readonly Reserved[]): Promise<void> {
+    const first = jobs[0];
+    if (!first) return;
+    const k = this.keys;
+    const id = first.job?.id ?? first.looseId?.id;
+    const statusKey = id ? k.status(id, first.job?.prefix ?? first.looseId?.prefix ?? '') : '';
+    await giveBack.call(await this.redis(), {
+      keys: { inflight: this.inflight(first.queue), queue: k.queue(first.queue), worker: k.worker(this.workerId), status: statusKey },
+      args: { count: jobs.length, headSha: sha1(first), now: unixNow() },
+      restKeys: jobs.map((r) => (r.job?.id ? k.jobPid(r.job.id) : '')),
+    });
+  }
+
+  /** reserve_batch's worker key, queue pairs, fixed ARGV (in RESERVE_SPEC's order) and queue names. */
+  private reserveParams(queues: readonly string[], childPid: number | undefined, max: number): [string, string[], ReserveArgs, string[]] {
+    const k = this.keys;
+    const pairs: string[] = [];
+    for (const q of queues) pairs.push(k.queue(q), this.inflight(q));
+    const args = { runAt: phpString(phpDateC()), namespace: k.ns, childPid: childPid === undefined ? '' : String(childPid), now: unixNow(), max: Math.max(1, max) };
+    return [k.worker(this.workerId), pairs, args, queues.map(phpString)];
+  }
+
+  /** finish_job's KEYS and ARGV when there is no job to finish (its headSha '' skips it). */
+  private noFinish(): FinishParams {
+    const keys = Object.fromEntries(FINISH_SPEC.keys.map((n) => [n, ''])) as Record<FinishKey, string>;
+    const args = Object.fromEntries(FINISH_SPEC.args.map((n) => [n, ''])) as Record<FinishArg, ScriptArg>;
+    return { keys: { ...keys, worker: this.keys.worker(this.workerId) }, args };
+  }
+
+  /** A reserve_batch reply: {k, first tracked, raw...} or null. */
+  private claim(queues: readonly string[], reply: unknown): Claim | null {
+    if (!Array.isArray(reply)) return null;
+    const [index, tracked, ...items] = reply as [number, number, ...Buffer[]];
+    const queue = queues[index - 1] as string;
+    return { queue, jobs: items.map((bytes, i) => ({ queue, raw: bytes.toString('utf8'), bytes, tracked: i === 0 && tracked === 1 })) };
+  }
+
+  async finish(r: Reserved, s: Settlement): Promise<void> {
+    await finish.callBuffer(await this.redis(), await this.finishParams(r, s));
+  }
+
+  private async finishParams(r: Reserved, s: Settlement): Promise<FinishParams> {
+    let result = 'null';
+    if (s.kind === 'done') {
+      try {
+        result = phpJsonEncode(s.result ?? null);
+      } catch (e) {
+        // A result JSON cannot hold (NaN, a cycle, a Map): the job fails, it is not retried forever.
+        const message = `perform() returned a value that cannot be stored as JSON: ${(e as Error).message}`;
+        return this.finishParams(r, { kind: 'failed', error: { name: 'UnserializableResultError', message, backtrace: [] } });
+      }
+    } else if (s.kind === 'skipped') result = 'false';
+    const k = this.keys;
+    let record: [string, string] = ['', ''];
+    if (s.kind === 'failed') {
+      const failure: Failure = { raw: r.raw, rawIsObject: r.jsonObject, error: s.error, workerId: this.workerId, queue: r.queue, failedAt: new Date() };
+      if (this.failures instanceof RedisFailureBackend) record = failureRecordParts(failure);
+      else await this.failures.save(failure);
+    }
+    // An invalid payload may still carry an id whose status reserve set to RUNNING: settle that too.
+    const id = r.job?.id ?? r.looseId?.id;
+    const prefix = r.job?.prefix ?? r.looseId?.prefix ?? '';
+    const code = s.kind === 'failed' ? STATUS_FAILED : STATUS_COMPLETE;
+    const countFailed = s.kind === 'failed' && s.countFailed !== false;
+    const sha = sha1(r);
+    return {
+      keys: {
+        worker: k.worker(this.workerId), inflight: this.inflight(r.queue), processed: k.stat('processed'), processedWorker: k.stat('processed', this.workerId),
+        failedCount: k.stat('failed'), failedCountWorker: k.stat('failed', this.workerId), failed: k.failed(),
+        status: id ? k.status(id, prefix) : '', pid: id ? k.jobPid(id) : '', queue: k.queue(r.queue),
+      },
+      args: {
+        recordHead: record[0], finalStatus: code, now: unixNow(), result, statusTtl: STATUS_TTL, countFailed: countFailed ? '1' : '0',
+        mode: s.kind === 'requeue' ? 'requeue' : '', recordTail: record[1], verbatim: r.jsonObject ? '1' : '0', headSha: sha,
+      },
+    };
+  }
+
+  async recordPid(r: Reserved, pid: number): Promise<void> {
+    if (r.job?.id) await (await this.redis()).set(this.keys.jobPid(r.job.id), String(pid));
+  }
+
+  private inflight(queue: string): string {
+    return this.keys.inflight(this.workerId, queue);
+  }
+}
+
+/**
+ * Pop the `done` plain successes at the head of a dead loop's in-flight list `list` (owned by
+ * `workerId`), counting them once, while the head is still the job of SHA-1 `sha`.
+ */
+export async function popDoneJobs(
+  redis: Redis, keys: Keys, o: { workerId: string; list: string; done: number; sha: string; pidKeys: readonly string[] },
+): Promise<void> {
+  await popDone.call(redis, {
+    keys: { inflight: o.list, processed: keys.stat('processed'), processedWorker: keys.stat('processed', o.workerId) },
+    args: { count: o.done, headSha: o.sha },
+    restKeys: o.pidKeys,
+  });
+}
+
+/**
+ * Settle one job a dead worker left at one end of its in-flight list (`fromTail`): requeue it at
+ * the head of `queue`, or fail it with the record around its bytes. `bytes` are what the caller
+ * read there (checked). Resolves the payload handled, false for an empty list, -1 when that end
+ * changed meanwhile (another recovery took it).
+ */
+export async function recoverHead(
+  redis: Redis, keys: Keys,
+  o: { list: string; queue: string; bytes: Buffer; fromTail: boolean; record?: readonly [string, string]; jsonObject: boolean },
+): Promise<unknown> {
+  const mode = o.record ? 'fail' : 'requeue';
+  const [head, tail] = o.record ?? ['', ''];
+  return recoverOne.call(redis, {
+    keys: { inflight: o.list, queue: keys.queue(o.queue), failed: keys.failed(), failedCount: keys.stat('failed'), processed: keys.stat('processed') },
+    args: {
+      mode, recordHead: head, recordTail: tail, namespace: keys.ns, now: unixNow(), statusTtl: STATUS_TTL,
+      bytes: o.bytes, verbatim: o.jsonObject ? '1' : '0', end: o.fromTail ? 'tail' : 'head',
+    },
+  });
+}
