@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import type Redis from 'ioredis';
 import type { Keys } from '../redis/keys';
 import { transaction } from '../redis/multi';
+import { withLock } from '../redis/lock';
 import { parseJson, phpJsonEncode, phpString } from '../json';
 import { failureRecord, failureRecordParts } from './failures';
 import { popDoneJobs, recoverHead } from './jobs';
@@ -25,26 +26,15 @@ export interface OrphanReport {
 }
 
 const LOCK_MS = 30000;
-const releaseLock = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 /**
- * Run `fn` while holding the recovery lock, so two workers never settle the same dead worker's
- * jobs at once (each step is atomic, but which job was running is decided across steps). The
- * lock expires after 30 s should its holder die. Busy: resolves null at once, or with `wait`,
- * polls every 100 ms until it is free (at most LOCK_MS).
+ * Run `fn` while holding the recovery lock (src/redis/lock.ts), so two workers never settle the
+ * same dead worker's jobs at once (each step is atomic, but which job was running is decided
+ * across steps). It expires after 30 s should its holder die. Busy: resolves null at once, or
+ * with `wait` once it is free.
  */
-export async function withRecoveryLock<T>(redis: Redis, keys: Keys, owner: string, fn: () => Promise<T>, opts: { wait?: boolean } = {}): Promise<T | null> {
-  const token = `${owner} ${createHash('sha1').update(`${Date.now()}${Math.random()}`).digest('hex').slice(0, 12)}`;
-  const until = Date.now() + LOCK_MS;
-  while ((await redis.set(keys.recoveryLock(), token, 'PX', LOCK_MS, 'NX')) !== 'OK') {
-    if (!opts.wait || Date.now() > until) return null;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  try {
-    return await fn();
-  } finally {
-    await redis.eval(releaseLock, 1, keys.recoveryLock(), token).catch(() => 0);
-  }
+export function withRecoveryLock<T>(redis: Redis, keys: Keys, owner: string, fn: () => Promise<T>, opts: { wait?: boolean } = {}): Promise<T | null> {
+  return withLock(redis, keys.recoveryLock(), owner, fn, { ttlMs: LOCK_MS, wait: opts.wait ?? false });
 }
 
 /**
