@@ -20,6 +20,7 @@ import { JobGuard, forgetUsage, type GuardVerdict, type UsageSample } from './gu
 import type { NormalizedError } from '../errors';
 import { isFromChild } from './per-job-child-protocol';
 import type { FromChild, ToChild } from './per-job-child-protocol';
+import type { ExecOutcome } from '../loop/loop';
 
 export interface ChildRunnerOptions {
   /** Folder holding job files (made absolute). */
@@ -50,11 +51,8 @@ export interface ChildRunnerOptions {
   debug?: boolean;
 }
 
-export type Outcome =
-  | { kind: 'done'; result: unknown; pid: number; durationMs: number }
-  | { kind: 'skipped'; reason: string; pid: number; durationMs: number }
-  | { kind: 'failed'; error: NormalizedError; pid: number; durationMs: number }
-  | { kind: 'crashed'; error: NormalizedError; exitCode: number | null; signal: string | null; pid: number; durationMs: number };
+/** What the runner reports of a job: the loop's ExecOutcome (one outcome type, next to Executor). */
+type Outcome = ExecOutcome;
 
 interface ExitInfo {
   code: number | null;
