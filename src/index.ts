@@ -18,3 +18,13 @@ export {
   type RegisteredWorker, type WorkerHeartbeat, type WorkingOn, type WorkerUsage, type PeerKind,
   type FailureEntry, type FailureDetails, type EmbeddedPayload, type WireTime, type WireTimeFormat,
 } from './api/index';
+
+// --- Embedded workers (src/worker/): Worker, WorkerPool, their options and events. ---
+// `new Worker({ queues })` is what `resque start` runs; `new WorkerPool({ count, queues })` runs
+// `count` of them, each in a worker process of its own. Neither installs signal handlers.
+export { Worker, type StopOptions, type WorkerState, type WorkerEventMap } from './worker/embedded';
+export { WorkerPool } from './worker/pool';
+export type { WorkerOptions, WorkerPoolOptions, WorkerLogLevel } from './worker/options';
+export type { WorkerStopReport } from './worker/runtime';
+export type { JobEvent, JobStartEvent, JobDoneEvent, JobFailedEvent, JobSkippedEvent } from './engine/job-events';
+export type { LogLevel, LogFormat } from './config';

@@ -1,5 +1,5 @@
 'use strict';
-// Processes dying with SIGKILL (src/engine/per-job-child-runner.ts, src/store/workers.ts, src/worker/worker-process.ts,
+// Processes dying with SIGKILL (src/engine/per-job-child-runner.ts, src/store/workers.ts, src/worker/runtime.ts,
 // src/worker/supervisor.ts):
 //   * a job child killed mid-job → DirtyExitError naming SIGKILL, worker continues;
 //   * a worker killed mid-job → its job waits in NS:worker:WID:inflight:QUEUE until the next

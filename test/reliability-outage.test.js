@@ -1,6 +1,6 @@
 'use strict';
 // Redis outages (src/worker/worker.ts settle/backoff/redisTimeout, src/redis/scripts/finish.ts,
-// src/worker/worker-process.ts heartbeat on reconnect). Redis is a private persistent server (AOF,
+// src/worker/runtime.ts heartbeat on reconnect). Redis is a private persistent server (AOF,
 // fsync always) that is SIGKILLed mid-job and started again 2 s later on the same port:
 //   * the job's bookkeeping is written once when Redis is back: status 4, processed +1, no
 //     duplicate run, no failure record, nothing left in flight;

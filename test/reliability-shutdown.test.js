@@ -1,5 +1,5 @@
 'use strict';
-// Graceful shutdown (src/worker/worker.ts stop(), src/worker/worker-process.ts signals):
+// Graceful shutdown (src/loop/loop.ts stop(), src/worker/runtime.ts signals):
 //   --graceful-term (or GRACEFUL_TERM): TERM acts like QUIT — the running job completes;
 //   --shutdown-timeout=N: a graceful stop waits at most N s, then the job is killed and fails
 //   (DirtyExitError), or with --requeue-orphans goes back to the head of its queue untouched.

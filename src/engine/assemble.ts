@@ -4,7 +4,8 @@
  *   1. a JobLoop over RedisWorkerOps and the given executor, with the app's parent-side hooks;
  *   2. logging: php-resque-style lines, the per-job line (with its queue), the slow-job warning
  *      (--slow-job-log, one timer per loop), process titles (throttled so a fast loop does not
- *      pay a prctl per job).
+ *      pay a prctl per job; off for a worker embedded in someone else's process);
+ *   3. job events (src/engine/job-events.ts) to the given sink, each only when someone listens.
  */
 import type { WorkerConfig } from '../config';
 import type { Logger } from '../log';
@@ -19,6 +20,7 @@ import { JobLoop, type Executor, type JobReport } from '../loop/loop';
 import { paused, procTitle, processing, waitingFor } from '../proctitle';
 import { SlowJobWatch } from '../loop/slow-job';
 import { VERSION } from '../version';
+import { wireJobEvents, type JobEventSink } from './job-events';
 
 export interface LoopParts {
   config: WorkerConfig;
@@ -35,6 +37,10 @@ export interface LoopParts {
   maxJobs?: number;
   /** Take jobs in batches (config.batch) with a batch cursor: for loops that run jobs in their own process. */
   batching?: boolean;
+  /** Set the process title (default true; an embedded worker leaves its host's title alone). */
+  titles?: boolean;
+  /** Where the loop's job events go (the embedded Worker's listeners, or the job process's IPC). */
+  events?: JobEventSink;
 }
 
 export interface Loop {
@@ -59,7 +65,8 @@ export function assembleLoop(p: LoopParts): Loop {
       onCrash: async (error, r) => { await Promise.resolve(hooks.onFailure?.(error, jobInfo(r))).catch(() => undefined); },
     },
   });
-  wireLogging(worker, p.logger, p.config, p.executor);
+  wireLogging(worker, p.logger, p.config, p.executor, p.titles ?? true);
+  if (p.events) wireJobEvents(worker, p.id, p.events);
   return { worker, ops, cursor };
 }
 
@@ -84,16 +91,16 @@ export function setTitle(status: string, force = true): void {
   }
 }
 
-function wireLogging(worker: JobLoop, logger: Logger, config: WorkerConfig, executor: Executor): void {
+function wireLogging(worker: JobLoop, logger: Logger, config: WorkerConfig, executor: Executor, titles: boolean): void {
   const slow = slowJobWatch(logger, config, executor);
   worker.on('job', (r) => {
     slow?.start(r);
     if (logger.enabled('info')) logger.info(`Processing ${r.queue} ${r.job?.className ?? '(invalid payload)'} ${r.job?.id ?? ''}`.trim());
     if (logger.enabled('debug')) logger.debug(`Payload: ${r.raw.length > 500 ? `${r.raw.slice(0, 500)}… (${r.raw.length} bytes)` : r.raw}`);
-    setTitle(processing(r.queue, new Date(), r.job?.className ?? '?'), false);
+    if (titles) setTitle(processing(r.queue, new Date(), r.job?.className ?? '?'), false);
   });
   worker.on('idle', () => {
-    setTitle(worker.isPaused ? paused() : waitingFor(config.queues));
+    if (titles) setTitle(worker.isPaused ? paused() : waitingFor(config.queues));
     if (logger.enabled('debug')) logger.debug(`No job in ${config.queues.join(',')}; ${config.blocking ? 'blocking' : 'sleeping'} up to ${config.interval} s`);
   });
   worker.on('settled', (report: JobReport) => {

@@ -9,10 +9,14 @@
  *   3. enforces limits: time (TERM, then KILL after the grace) from the job start the job process
  *      reports; memory by sampling its RSS (hard cap: KILL; soft limit: recycle after the job);
  *   4. control: stop (graceful: the job process finishes its job; immediate: KILL), USR1 (KILL the
- *      job process, go on), pause/resume (forwarded).
+ *      job process, go on), pause/resume (forwarded);
+ *   5. job events: tells the job process which ones anybody listens to (none: it sends none), passes
+ *      the batches it sends on to the sink, and reports the job of a dead job process as job:failed
+ *      itself; log text the job process sends (logTo 'parent') goes to `logSink`.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import pidusage from 'pidusage';
 import type { WorkerConfig } from '../config';
 import type { Logger } from '../log';
@@ -21,7 +25,13 @@ import type { Keys } from '../redis/keys';
 import type { AppHooks } from '../job/types';
 import { JobGuard, type GuardVerdict, type UsageSample } from './guard';
 import { DirtyExitError, JobMemoryError, JobTimeoutError, normalizeError } from '../errors';
-import { EXIT_RECYCLE, EXIT_REDIS_OUTAGE, WORKER_CHILD_ENV, type FromJobProcess, type JobProcessSettings, type ToJobProcess } from './job-process-protocol';
+import {
+  EXIT_RECYCLE, EXIT_REDIS_OUTAGE, WORKER_CHILD_ENV,
+  type FromJobProcess, type JobProcessLogTo, type JobProcessSettings, type ToJobProcess,
+} from './job-process-protocol';
+import {
+  JOB_EVENT_NAMES, expandRecord, isSettled, jobEventOf, type JobEventName, type JobEventRecord, type JobEventSink, type JobStartEvent,
+} from './job-events';
 import { RedisOutageError, toReserved } from '../loop/loop';
 import type { RedisWorkerOps } from './redis-ops';
 import { sleep } from '../time';
@@ -43,6 +53,16 @@ export interface ChildHostOptions {
   onSample?: (s: UsageSample) => void;
   /** The job process main (default: dist/worker/job-process.js). */
   entry?: string;
+  /** Set this process's title on busy/idle (default true). */
+  titles?: boolean;
+  /** Where job events go; the job process sends only those the sink wants. */
+  events?: JobEventSink;
+  /** Where the job process writes its log lines (default 'stdout', inherited). */
+  logTo?: JobProcessLogTo;
+  /** Timestamps on the job process's text lines (default: its Logger's rule). */
+  timestamps?: boolean;
+  /** Receives the job process's log text when logTo is 'parent'. */
+  logSink?: (text: string) => void;
 }
 
 interface Exit {
@@ -59,6 +79,8 @@ export class ChildWorkerHost {
   private killedForShutdown = false;
   private sampler: NodeJS.Timeout | undefined;
   private shutdownTimer: NodeJS.Timeout | undefined;
+  /** The job the job process reported starting (job:start), for a dead job process's job:failed. */
+  private running: { event: JobStartEvent; at: number } | undefined;
   private readonly entry: string;
 
   constructor(private readonly o: ChildHostOptions) {
@@ -118,16 +140,35 @@ export class ChildWorkerHost {
     this.kill('SIGKILL');
   }
 
+  /** The listeners changed: tell the job process which events to send. */
+  eventsChanged(): void {
+    this.send({ type: 'events', names: this.wantedNames() });
+  }
+
+  /** What the job process should send: what the sink wants, plus job:start when job:failed is wanted (its duration). */
+  private wantedNames(): JobEventName[] {
+    const sink = this.o.events;
+    if (!sink) return [];
+    const names = JOB_EVENT_NAMES.filter((n) => sink.wants(n));
+    if (names.includes('job:failed') && !names.includes('job:start')) names.push('job:start');
+    return names;
+  }
+
   private runOne(): Promise<Exit> {
-    const settings: JobProcessSettings = { config: this.o.config, workerId: this.o.workerId };
+    const settings: JobProcessSettings = {
+      config: this.o.config, workerId: this.o.workerId, logTo: this.o.logTo ?? 'stdout',
+      ...(this.o.timestamps !== undefined ? { timestamps: this.o.timestamps } : {}),
+    };
     const child = fork(this.entry, [], {
       env: { ...process.env, [WORKER_CHILD_ENV]: JSON.stringify(settings) },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      serialization: 'advanced', // results with BigInt cross as they are
       execArgv: [],
     });
     child.once('error', () => undefined);
     this.child = child;
     this.verdict = undefined;
+    this.running = undefined;
     child.on('message', (m: FromJobProcess) => this.onMessage(m));
     this.startSampler(child);
     return new Promise<Exit>((resolve) => {
@@ -135,7 +176,8 @@ export class ChildWorkerHost {
         this.guard?.stop();
         this.guard = undefined;
         if (this.sampler) clearInterval(this.sampler);
-        resolve({ code, signal });
+        // Messages it sent before dying are read before the channel closes: handle them first.
+        afterDisconnect(child, () => resolve({ code, signal }));
       });
     });
   }
@@ -143,12 +185,16 @@ export class ChildWorkerHost {
   private onMessage(m: FromJobProcess): void {
     const pid = this.child?.pid;
     if (m.type === 'ready') {
+      const names = this.wantedNames();
+      if (names.length > 0) this.send({ type: 'events', names });
       if (this.stopping) this.send({ type: 'stop' });
       else if (this.paused) this.send({ type: 'pause' });
       return;
     }
+    if (m.type === 'events') return this.relay(m.list);
+    if (m.type === 'log') return this.o.logSink?.(m.text);
     if (m.type === 'state') {
-      setTitle(m.busy ? processing(m.queue ?? '?', new Date(), m.className ?? '?') : waitingFor(this.o.config.queues));
+      if (this.o.titles ?? true) setTitle(m.busy ? processing(m.queue ?? '?', new Date(), m.className ?? '?') : waitingFor(this.o.config.queues));
       return;
     }
     if (m.type === 'job-start' && pid !== undefined) {
@@ -160,6 +206,18 @@ export class ChildWorkerHost {
     } else if (m.type === 'job-end') {
       this.guard?.stop();
       this.guard = undefined;
+    }
+  }
+
+  /** Pass the job process's events on (job:start only when wanted: it may be asked for durations). */
+  private relay(list: readonly JobEventRecord[]): void {
+    const sink = this.o.events;
+    for (const packed of list) {
+      for (const r of expandRecord(packed)) {
+        if (r.name === 'job:start') this.running = { event: r.event, at: performance.now() };
+        else if (isSettled(r)) this.running = undefined;
+        if (sink?.wants(r.name)) sink.emit(r);
+      }
     }
   }
 
@@ -231,6 +289,7 @@ export class ChildWorkerHost {
         await ops.finish(reserved, settlement);
         removeCursor(cursorPath(keys.ns, workerId));
         logger.jobLine({ id: reserved.job?.id, className: reserved.job?.className ?? '(invalid payload)', queue, attempt: 1, pid: this.child?.pid, seconds: 0, outcome: 'Failed', error: `${error.name}: ${error.message}` });
+        this.reportOrphan(reserved, error);
         return;
       } catch (e) {
         logger.warning(`Could not settle the job of a dead job process yet: ${(e as Error).message}`);
@@ -238,6 +297,16 @@ export class ChildWorkerHost {
         await sleep(backoffMs(attempt, { baseMs: 100, maxMs: 2000 }));
       }
     }
+  }
+
+  /** job:failed for the job a dead job process held, settled here. */
+  private reportOrphan(reserved: ReturnType<typeof toReserved>, error: ReturnType<typeof normalizeError>): void {
+    const sink = this.o.events;
+    const started = this.running;
+    this.running = undefined;
+    if (!sink?.wants('job:failed')) return;
+    const durationMs = started ? performance.now() - started.at : 0;
+    sink.emit({ name: 'job:failed', event: { ...jobEventOf(this.o.workerId, reserved, this.child?.pid), error, durationMs } });
   }
 
   /** How the job process died, for the settlement policy. */
@@ -254,4 +323,13 @@ export class ChildWorkerHost {
     if (v?.kind === 'memory') return new JobMemoryError(v.rssMb, v.limitMb);
     return new DirtyExitError(exit.code, exit.signal, exit.code === 0 && exit.signal === null ? 'the job process exited before finishing its job' : undefined);
   }
+}
+
+/** Run `then` once the child's IPC channel is closed (every message it sent has been read); at most 1 s after its exit. */
+function afterDisconnect(child: ChildProcess, then: () => void): void {
+  if (!child.connected) return then();
+  let done = false;
+  const once = (): void => { if (!done) { done = true; clearTimeout(t); then(); } };
+  const t = setTimeout(once, 1000);
+  child.once('disconnect', once);
 }

@@ -8,4 +8,6 @@ export const {
   Job,
   // Read and admin API (src/api/)
   ResqueAdmin, parseWireTime,
+  // Embedded workers (src/worker/)
+  Worker, WorkerPool,
 } = cjs;

@@ -5,9 +5,16 @@
  *   1. jobs run here (in-process to this child); the parent never runs job code;
  *   2. after `jobsPerChild` jobs, or on {type:'stop'}, it finishes the current job and exits 0;
  *   3. it reports job start/end only when a time limit applies (the parent enforces it);
- *   4. it stops gracefully if the parent disappears; after --redis-timeout of outage it exits 75.
+ *   4. job events go to the parent only when the parent asked for them ({type:'events'}: someone
+ *      listens to the embedded Worker), batched per turn of the event loop, so a drain without
+ *      listeners sends nothing per job;
+ *   5. its log lines go to its stdout, to the parent (an embedded worker with a log stream of its
+ *      own), or nowhere (silent);
+ *   6. it stops gracefully if the parent disappears; after --redis-timeout of outage it exits 75.
+ *      Before exiting it waits until every message it sent has been handed to the channel.
  * Control signals aimed at the process group are ignored: the worker decides.
  */
+import { Writable } from 'node:stream';
 import { Connection } from '../redis/connection';
 import { Keys } from '../redis/keys';
 import { Logger } from '../log';
@@ -15,14 +22,41 @@ import { loadApp } from '../job/loader';
 import { InProcessExecutor } from '../engine/in-process';
 import { assembleLoop } from '../engine/assemble';
 import { RedisOutageError } from '../loop/loop';
-import { EXIT_RECYCLE, EXIT_REDIS_OUTAGE, WORKER_CHILD_ENV, type FromJobProcess, type JobProcessSettings, type ToJobProcess } from '../engine/job-process-protocol';
+import { EventOutbox, drainToParent, sendToParent } from './ipc';
+import {
+  EXIT_RECYCLE, EXIT_REDIS_OUTAGE, WORKER_CHILD_ENV,
+  type FromJobProcess, type JobProcessSettings, type ToJobProcess,
+} from '../engine/job-process-protocol';
 
-function send(m: FromJobProcess): void {
-  if (process.connected) process.send?.(m, undefined, undefined, () => undefined);
+function send(m: FromJobProcess): boolean {
+  return sendToParent(m);
+}
+
+/** A stream whose text goes to the parent as `log` messages. */
+function parentStream(): Writable {
+  return new Writable({
+    write(chunk: Buffer | string, _enc, done) {
+      send({ type: 'log', text: String(chunk) });
+      done();
+    },
+  });
+}
+
+function nowhere(): Writable {
+  return new Writable({ write(_c, _e, done) { done(); } });
+}
+
+function makeLogger(s: JobProcessSettings): Logger {
+  const stream = s.logTo === 'parent' ? parentStream() : s.logTo === 'nowhere' ? nowhere() : undefined;
+  return new Logger({
+    level: s.config.logLevel, format: s.config.logFormat,
+    ...(stream ? { stream } : {}), ...(s.timestamps !== undefined ? { timestamps: s.timestamps } : {}),
+  });
 }
 
 async function main(): Promise<number> {
-  const { config, workerId } = JSON.parse(process.env[WORKER_CHILD_ENV] ?? '{}') as JobProcessSettings;
+  const settings = JSON.parse(process.env[WORKER_CHILD_ENV] ?? '{}') as JobProcessSettings;
+  const { config, workerId } = settings;
   // Listen first: a pause or stop sent while we are still loading must not be lost.
   const early: ToJobProcess[] = [];
   let control: (m: ToJobProcess) => void = (m) => early.push(m);
@@ -32,7 +66,8 @@ async function main(): Promise<number> {
   // instead would race that recovery).
   process.on('disconnect', () => process.exit(1));
   for (const sig of ['SIGQUIT', 'SIGINT', 'SIGUSR1', 'SIGUSR2', 'SIGCONT', 'SIGHUP'] as const) process.on(sig, () => undefined);
-  const logger = new Logger({ level: config.logLevel, format: config.logFormat });
+  const logger = makeLogger(settings);
+  const events = new EventOutbox((list) => send({ type: 'events', list }));
   const app = config.app ? await loadApp(config.app) : {};
   const connection = new Connection(config.redis, config.database, { maxRetriesPerRequest: 1 });
   let timed = false;
@@ -48,7 +83,8 @@ async function main(): Promise<number> {
     },
   });
   const { worker, ops, cursor } = assembleLoop({
-    config, id: workerId, connection, keys: new Keys(config.namespace), app, executor, logger, firstFork: false, maxJobs: config.jobsPerChild, batching: true,
+    config, id: workerId, connection, keys: new Keys(config.namespace), app, executor, logger, firstFork: false,
+    maxJobs: config.jobsPerChild, batching: true, events,
   });
   let clean = false;
   let recycled = false;
@@ -76,6 +112,7 @@ async function main(): Promise<number> {
     else if (m.type === 'recycle') recycle();
     else if (m.type === 'pause') worker.pause();
     else if (m.type === 'resume') worker.resume();
+    else if (m.type === 'events') events.want(m.names);
   };
   for (const m of early.splice(0)) control(m);
   try {
@@ -90,10 +127,15 @@ async function main(): Promise<number> {
     cursor?.close(clean);
     await ops.close();
     connection.close().catch(() => undefined);
+    events.flush();
+    logger.flush();
   }
 }
 
-main().then((code) => process.exit(code), (e: unknown) => {
+main().then(async (code) => {
+  await drainToParent();
+  process.exit(code);
+}, (e: unknown) => {
   process.stderr.write(`resque-ts job process: ${String(e)}\n`);
   process.exit(1);
 });

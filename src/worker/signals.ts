@@ -8,7 +8,33 @@
  * | USR1     | kill the current child, keep working     | forward                  |
  * | USR2     | pause: stop reserving                    | forward                  |
  * | CONT     | resume                                   | forward                  |
+ *
+ * workerSignals is the worker's column for one (embedded) Worker: `resque start` installs it;
+ * an app embedding a Worker installs nothing unless it wants to.
  */
+import type { Logger } from '../log';
+
+/** What the signals drive: a Worker's control methods. */
+export interface SignalledWorker {
+  stop(options?: { graceful?: boolean }): Promise<void>;
+  pause(): void;
+  resume(): void;
+  killCurrentJob(): void;
+}
+
+/** The worker's signal table, with its log lines; `gracefulTerm`: TERM acts like QUIT. */
+export function workerSignals(worker: SignalledWorker, logger: Logger, gracefulTerm: boolean): SignalTable {
+  const stop = (graceful: boolean): void => { worker.stop({ graceful }).catch(() => undefined); };
+  return {
+    SIGQUIT: () => { logger.notice('QUIT received; shutting down after the current job'); stop(true); },
+    SIGTERM: () => { logger.notice('TERM received; shutting down now'); stop(gracefulTerm); },
+    SIGINT: () => { logger.notice('INT received; shutting down now'); stop(false); },
+    SIGUSR1: () => { logger.notice('USR1 received; killing the current job'); worker.killCurrentJob(); },
+    SIGUSR2: () => { logger.notice('USR2 received; pausing job processing'); worker.pause(); },
+    SIGCONT: () => { logger.notice('CONT received; resuming job processing'); worker.resume(); },
+  };
+}
+
 export type SignalTable = Partial<Record<NodeJS.Signals, () => void>>;
 
 /** Install handlers; the returned function removes exactly these handlers. */

@@ -7,7 +7,7 @@
  */
 import { OptionError } from '../../errors';
 import { catchOptionErrors, noExtraWords, parseFlags } from '../args';
-import { findCommand, type Command, type Io, type ParseResult } from '../command';
+import { findCommand, type Command, type Io } from '../command';
 import { commandHelp, usage } from '../usage';
 
 export interface HelpOptions {

@@ -8,8 +8,12 @@
  *      --log-level=warning, and --quiet with --verbose, --debug or another --log-level is an error.
  *   3. run checks the jobs folder (src/cli/jobs-folder.ts) once per started command — in the
  *      supervisor before it forks, or in a worker started on its own, not in supervised workers —
- *      writes the pidfile, then runs the supervisor (COUNT > 1) or one worker process. The worker
- *      code is loaded on demand, so a COUNT supervisor does not load Redis code.
+ *      writes the pidfile, then runs the supervisor (COUNT > 1) or one worker: the embedded Worker
+ *      (src/worker/embedded.ts) built from the config, with the signal table installed around it
+ *      and a graceful stop when a supervisor's IPC channel closes. The worker code is loaded on
+ *      demand, so a COUNT supervisor does not load Redis code.
+ * Numeric settings take the kind of number src/worker/options.ts assigns them (NUMERIC_SETTINGS),
+ * the table the embedded Worker validates its options with.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -17,6 +21,8 @@ import { DEFAULTS, LOG_LEVELS, type LogFormat, type LogLevel, type WorkerConfig 
 import { OptionError } from '../../errors';
 import { Logger } from '../../log';
 import { runSupervisor } from '../../worker/supervisor';
+import { installSignals, workerSignals } from '../../worker/signals';
+import { INTERNAL, NUMERIC_SETTINGS, optionsFromConfig, type InternalWorkerOptions, type NumberKind, type NumericSetting } from '../../worker/options';
 import {
   catchOptionErrors, flagBoolean, fromEnv, fromFlag, invalid, noExtraWords, nonEmpty, nonNegative,
   nonNegativeInteger, parseFlags, phpEmpty, positiveInteger, type Source,
@@ -127,7 +133,7 @@ function resolveSettings(ctx: Ctx): Omit<WorkerConfig, 'queues'> {
   const jobs = flag(ctx, 'jobs');
   const prefix = flag(ctx, 'prefix') ?? fromEnv(ctx.env, 'PREFIX');
   return {
-    count: number(ctx, 'count', 'COUNT', positiveInteger, D.count),
+    count: number(ctx, 'count', 'COUNT', 'count', D.count),
     interval: interval(ctx),
     blocking: bool(ctx, 'blocking') ?? ctx.env['BLOCKING'] !== undefined,
     pidfile: pidfile ? path.resolve(ctx.cwd, nonEmpty(pidfile, 'a file name')) : undefined,
@@ -137,19 +143,19 @@ function resolveSettings(ctx: Ctx): Omit<WorkerConfig, 'queues'> {
     ...redis(ctx),
     logLevel: logLevel(ctx),
     logFormat: logFormat(ctx),
-    slowJobLog: number(ctx, 'slow-job-log', undefined, nonNegative, D.slowJobLog),
+    slowJobLog: number(ctx, 'slow-job-log', undefined, 'slowJobLog', D.slowJobLog),
     once: bool(ctx, 'once') ?? D.once,
-    jobsPerChild: number(ctx, 'jobs-per-child', undefined, positiveInteger, D.jobsPerChild),
+    jobsPerChild: number(ctx, 'jobs-per-child', undefined, 'jobsPerChild', D.jobsPerChild),
     inProcess: bool(ctx, 'in-process') ?? D.inProcess,
-    batch: number(ctx, 'batch', undefined, positiveInteger, D.batch),
-    timeout: number(ctx, 'timeout', undefined, nonNegative, D.timeout),
-    killGrace: number(ctx, 'kill-grace', undefined, nonNegative, D.killGrace),
-    maxChildMemory: number(ctx, 'max-child-memory', undefined, nonNegative, D.maxChildMemory),
-    hardChildMemory: number(ctx, 'hard-child-memory', undefined, nonNegative, D.hardChildMemory),
+    batch: number(ctx, 'batch', undefined, 'batch', D.batch),
+    timeout: number(ctx, 'timeout', undefined, 'timeout', D.timeout),
+    killGrace: number(ctx, 'kill-grace', undefined, 'killGrace', D.killGrace),
+    maxChildMemory: number(ctx, 'max-child-memory', undefined, 'maxChildMemory', D.maxChildMemory),
+    hardChildMemory: number(ctx, 'hard-child-memory', undefined, 'hardChildMemory', D.hardChildMemory),
     requeueOrphans: bool(ctx, 'requeue-orphans') ?? D.requeueOrphans,
-    redisTimeout: number(ctx, 'redis-timeout', undefined, nonNegative, D.redisTimeout),
+    redisTimeout: number(ctx, 'redis-timeout', undefined, 'redisTimeout', D.redisTimeout),
     gracefulTerm: bool(ctx, 'graceful-term') ?? fromEnv(ctx.env, 'GRACEFUL_TERM') !== undefined,
-    shutdownTimeout: number(ctx, 'shutdown-timeout', undefined, nonNegative, D.shutdownTimeout),
+    shutdownTimeout: number(ctx, 'shutdown-timeout', undefined, 'shutdownTimeout', D.shutdownTimeout),
   };
 }
 
@@ -163,19 +169,19 @@ function resolveQueueList(ctx: Ctx): string[] | undefined {
 /** INTERVAL: php's empty() — unset, `` and `0` all mean the default. */
 function interval(ctx: Ctx): number {
   const src = flag(ctx, 'interval') ?? fromEnv(ctx.env, 'INTERVAL', phpEmpty);
-  return src ? nonNegative(src) : D.interval;
+  return src ? PARSERS[NUMERIC_SETTINGS.interval](src) : D.interval;
 }
 
 /** REDIS_URL is read by the connection code; REDIS_BACKEND_DB only counts with REDIS_BACKEND. */
 function redis(ctx: Ctx): { redis: string | undefined; database: number | undefined } {
   const dbFlag = flag(ctx, 'database');
-  const database = dbFlag ? nonNegativeInteger(dbFlag) : undefined;
+  const database = dbFlag ? PARSERS[NUMERIC_SETTINGS.database](dbFlag) : undefined;
   const redisFlag = flag(ctx, 'redis');
   if (redisFlag) return { redis: nonEmpty(redisFlag, 'a Redis address'), database };
   const backend = ctx.env['REDIS_URL'] ? undefined : fromEnv(ctx.env, 'REDIS_BACKEND');
   if (!backend) return { redis: undefined, database };
   const dbVar = fromEnv(ctx.env, 'REDIS_BACKEND_DB', phpEmpty);
-  return { redis: backend.text, database: database ?? (dbVar ? nonNegativeInteger(dbVar) : undefined) };
+  return { redis: backend.text, database: database ?? (dbVar ? PARSERS[NUMERIC_SETTINGS.database](dbVar) : undefined) };
 }
 
 /** --quiet (= warning) → --log-level → --debug / VVERBOSE (debug) → --verbose / VERBOSE / LOGGING (info) → notice. */
@@ -213,9 +219,16 @@ function logFormat(ctx: Ctx): LogFormat {
   throw invalid(src, '"text" or "json"');
 }
 
-function number(ctx: Ctx, name: Name, variable: string | undefined, parseValue: (src: Source) => number, fallback: number): number {
+/** The flag's text parsers by kind of number; which setting takes which kind is NUMERIC_SETTINGS. */
+const PARSERS: Readonly<Record<NumberKind, (src: Source) => number>> = {
+  'positive-integer': positiveInteger,
+  'non-negative-integer': nonNegativeInteger,
+  'non-negative': nonNegative,
+};
+
+function number(ctx: Ctx, name: Name, variable: string | undefined, setting: NumericSetting, fallback: number): number {
   const src = flag(ctx, name) ?? (variable === undefined ? undefined : fromEnv(ctx.env, variable));
-  return src ? parseValue(src) : fallback;
+  return src ? PARSERS[NUMERIC_SETTINGS[setting]](src) : fallback;
 }
 
 // ---- run ----
@@ -235,13 +248,38 @@ async function run(options: StartOptions, io: Io): Promise<number> {
   if (pidfile !== undefined && !writePidfile(pidfile, io)) return 1;
   try {
     if (config.count > 1 && !supervised) return await runSupervisor({ config, logger, argv: options.argv, env: options.env });
-    // Loaded here, not at the top: a COUNT supervisor never needs Redis code (keeps it small).
-    return await (require('../../worker/worker-process') as typeof import('../../worker/worker-process')).runWorkerProcess({ config, logger });
+    return await runWorker(config, logger);
   } catch (e) {
     logger.error((e as Error).message);
     return 1;
   } finally {
     if (pidfile !== undefined) removePidfile(pidfile);
+  }
+}
+
+/**
+ * One worker: the embedded Worker under the signal table (README "Signals"). 0 once it stopped
+ * (QUIT, TERM, INT, `--once` drained), 1 when it could not start or stopped on an error (it has
+ * logged why).
+ */
+async function runWorker(config: WorkerConfig, logger: Logger): Promise<number> {
+  // Loaded here, not at the top: a COUNT supervisor never needs Redis code (keeps it small).
+  const { Worker } = require('../../worker/embedded') as typeof import('../../worker/embedded');
+  const options: InternalWorkerOptions = { ...optionsFromConfig(config), [INTERNAL]: { logger, folderChecked: true } };
+  const worker = new Worker(options);
+  // Installed before start: a QUIT right after start is a clean stop.
+  const disposeSignals = installSignals(workerSignals(worker, logger, config.gracefulTerm));
+  // A worker supervised over IPC stops when its supervisor goes away.
+  const onDisconnect = (): void => { worker.stop({ graceful: true }).catch(() => undefined); };
+  process.on('disconnect', onDisconnect);
+  try {
+    const started = await worker.start().then(() => true, () => false);
+    if (!started) return 1;
+    const report = await worker.waitUntilStopped();
+    return report.error ? 1 : 0;
+  } finally {
+    disposeSignals();
+    process.removeListener('disconnect', onDisconnect);
   }
 }
 
