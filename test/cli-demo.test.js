@@ -6,7 +6,7 @@
 // stop them all, Redis last, with a shell's exit code for the cause.
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { spawnDemo, markedProcesses } = require('./helpers/demo');
+const { spawnDemo, demoLeftovers } = require('./helpers/demo');
 
 test('resque demo: the whole thing works on a machine with no configured Redis, and leaves nothing', async () => {
   const demo = spawnDemo();
@@ -21,7 +21,7 @@ test('resque demo: the whole thing works on a machine with no configured Redis, 
   assert.match(out, /stat:processed=5 stat:failed=2/);
   assert.equal((out.match(/\*\*\* Worker .* stopped/g) ?? []).length, 4, 'four workers, each stopped');
   assert.match(out, /Workers stopped cleanly \(0 left registered\)/);
-  assert.deepEqual(await markedProcesses(demo.mark, 3000), []);
+  assert.deepEqual(await demoLeftovers(demo, 3000), []);
 });
 
 test('resque demo | head -2: the closed stdout stops every process it started, exit 141', async () => {
@@ -31,7 +31,7 @@ test('resque demo | head -2: the closed stdout stops every process it started, e
   const { code } = await demo.exited;
   assert.equal(code, 141, demo.output);
   assert.match(demo.stderr, /stdout closed \(EPIPE\)/);
-  assert.deepEqual(await markedProcesses(demo.mark, 5000), [], 'no process of the demo is left');
+  assert.deepEqual(await demoLeftovers(demo, 5000), [], 'no process of the demo is left');
 });
 
 test('Ctrl-C (INT to the demo\'s process group) stops every process it started, Redis last, exit 130', async () => {
@@ -42,7 +42,7 @@ test('Ctrl-C (INT to the demo\'s process group) stops every process it started, 
   assert.equal(code, 130, demo.output);
   assert.match(demo.stderr, /SIGINT received; stopping what it started/);
   assert.doesNotMatch(demo.output, /Redis unreachable|ECONNREFUSED/, 'the workers never saw Redis go first');
-  assert.deepEqual(await markedProcesses(demo.mark, 5000), [], 'no process of the demo is left');
+  assert.deepEqual(await demoLeftovers(demo, 5000), [], 'no process of the demo is left');
 });
 
 test('TERM while the workers run stops every process it started, exit 143', async () => {
@@ -52,7 +52,7 @@ test('TERM while the workers run stops every process it started, exit 143', asyn
   const { code } = await demo.exited;
   assert.equal(code, 143, demo.output);
   assert.match(demo.output, /\*\*\* Worker .* stopped/, 'the workers stopped cleanly');
-  assert.deepEqual(await markedProcesses(demo.mark, 5000), [], 'no process of the demo is left');
+  assert.deepEqual(await demoLeftovers(demo, 5000), [], 'no process of the demo is left');
 });
 
 test('a SIGKILLed demo: its supervisor sees the IPC channel close and stops the workers (only redis-server is left)', async () => {
@@ -62,10 +62,10 @@ test('a SIGKILLed demo: its supervisor sees the IPC channel close and stops the 
   await demo.exited;
   const isRedis = (line) => /redis-server/.test(line);
   const deadline = Date.now() + 15000;
-  let left = await markedProcesses(demo.mark);
+  let left = await demoLeftovers(demo);
   while (left.some((l) => !isRedis(l)) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 100));
-    left = await markedProcesses(demo.mark);
+    left = await demoLeftovers(demo);
   }
   assert.deepEqual(left.filter((l) => !isRedis(l)), [], 'supervisor, workers and job processes are gone');
   // redis-server cannot notice a SIGKILLed parent; the helper's after() kills what is marked.

@@ -13,7 +13,7 @@ const path = require('node:path');
 const { execFile } = require('node:child_process');
 const { promisify } = require('node:util');
 const { ROOT, tempDir } = require('./helpers/worker');
-const { spawnDemo, markedProcesses } = require('./helpers/demo');
+const { spawnDemo, demoLeftovers } = require('./helpers/demo');
 
 const run = promisify(execFile);
 const PKG = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
@@ -128,7 +128,7 @@ test('`npx resque demo` from the installed tarball runs its jobs to the end and 
   assert.match(demo.output, /App\\Jobs\\SendEmail\s+[0-9a-f]{32}\s+complete\s+result=\{"sent":true,"to":"user@example.com"\}/);
   assert.match(demo.output, /Sleep\s+[0-9a-f]{32}\s+complete\s+result=\{"slept":0\.3\}/);
   assert.doesNotMatch(demo.output, /SendEmail.*JobClassNotFoundError/);
-  assert.deepEqual(await markedProcesses(demo.mark, 3000), [], 'no process of the demo is left');
+  assert.deepEqual(await demoLeftovers(demo, 3000), [], 'no process of the demo is left');
 });
 
 test('the demo exits 1 and names the job when one does not end as expected', { timeout: 90000 }, async () => {
@@ -143,5 +143,5 @@ test('the demo exits 1 and names the job when one does not end as expected', { t
   const exit = await demo.exited;
   assert.equal(exit.code, 1, demo.output);
   assert.match(demo.output, /Unexpected: Sleep ended FAILED/);
-  assert.deepEqual(await markedProcesses(demo.mark, 3000), [], 'no process of the demo is left');
+  assert.deepEqual(await demoLeftovers(demo, 3000), [], 'no process of the demo is left');
 });

@@ -8,7 +8,9 @@
 //   up to waitMs for them to go (read from /proc/PID/environ).
 const fs = require('node:fs');
 const crypto = require('node:crypto');
+const net = require('node:net');
 const { spawn } = require('node:child_process');
+const Redis = require('ioredis');
 const { after } = require('node:test');
 const { BIN, ROOT } = require('./worker');
 
@@ -24,6 +26,7 @@ function spawnDemo({ cwd = ROOT, bin = BIN, env = {}, args = [] } = {}) {
   }
   const proc = spawn(process.execPath, [bin, 'demo', ...args], { cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const handle = { proc, pid: proc.pid, mark, output: '', stdout: '', stderr: '' };
+  handles.add(handle);
   proc.stdout.setEncoding('utf8');
   proc.stderr.setEncoding('utf8');
   proc.stdout.on('data', (d) => { handle.stdout += d; handle.output += d; });
@@ -42,6 +45,36 @@ function spawnDemo({ cwd = ROOT, bin = BIN, env = {}, args = [] } = {}) {
     check();
   });
   return handle;
+}
+
+/** The port of the private redis-server a demo said it started, or undefined. */
+function demoRedisPort(handle) {
+  const m = /Started a private redis-server on 127\.0\.0\.1:(\d+)/.exec(handle.output);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Whether something still listens on 127.0.0.1:port. */
+function listening(port) {
+  return new Promise((resolve) => {
+    const sock = net.connect({ host: '127.0.0.1', port }, () => { sock.destroy(); resolve(true); });
+    sock.on('error', () => resolve(false));
+  });
+}
+
+/**
+ * `pid args` of every process of a demo still alive: those whose environment holds the marker,
+ * plus its redis-server while its port still answers (redis-server rewrites its title over its
+ * environment, so the marker cannot be read there once it runs).
+ */
+async function demoLeftovers(handle, waitMs = 0) {
+  const deadline = Date.now() + waitMs;
+  const port = demoRedisPort(handle);
+  for (;;) {
+    const left = scanMarked(handle.mark);
+    if (port !== undefined && (await listening(port)) && !left.some((l) => /redis-server/.test(l))) left.push(`redis-server on 127.0.0.1:${port}`);
+    if (left.length === 0 || Date.now() >= deadline) return left;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** `pid args` of every process whose environment holds the marker. */
@@ -73,13 +106,23 @@ async function markedProcesses(mark, waitMs = 0) {
   return left;
 }
 
-// Whatever a failed test left: SIGKILL it, so no run leaves a process behind.
-after(() => {
+// Whatever a test left (a SIGKILLed demo's redis-server, a failed test's processes): stop it,
+// so no run leaves a process behind.
+const handles = new Set();
+after(async () => {
   for (const mark of marks) {
     for (const line of scanMarked(mark)) {
       try { process.kill(Number(line.split(' ')[0]), 'SIGKILL'); } catch { /* gone */ }
     }
   }
+  for (const h of handles) {
+    const port = demoRedisPort(h);
+    if (port === undefined || !(await listening(port))) continue;
+    const c = new Redis({ host: '127.0.0.1', port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    c.on('error', () => {});
+    await c.connect().then(() => c.call('SHUTDOWN', 'NOSAVE')).catch(() => undefined);
+    c.disconnect();
+  }
 });
 
-module.exports = { spawnDemo, markedProcesses, MARK_VAR };
+module.exports = { spawnDemo, markedProcesses, demoLeftovers, MARK_VAR };
