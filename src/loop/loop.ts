@@ -23,7 +23,7 @@ import { hasWildcard, resolveQueues } from './queue-order';
 import { isJsonObject, phpJsonEncode } from '../json';
 import { sleep } from '../time';
 import { sha1, type Claim, type Reserved, type Settlement, type Taken, type WorkerOps } from './ops';
-import { settlementFor, type Outcome } from '../settlement';
+import { settlementFor, type Outcome, type SettlementPolicy } from '../settlement';
 
 /** A batch older than this settles before its next job (registry and counters stay fresh). */
 export const BATCH_MS = 10;
@@ -116,12 +116,15 @@ export class JobLoop extends EventEmitter<JobLoopEvents> {
   private outageErrors = 0;
   private shutdownTimer: NodeJS.Timeout | undefined;
   private killedForShutdown = false;
+  /** The settlement policy of this loop (one object, not one per job). */
+  private readonly policy: SettlementPolicy;
   processed = 0;
   /** Ended because the queues were empty in `once` mode. */
   drained = false;
 
   constructor(private readonly opts: JobLoopOptions) {
     super();
+    this.policy = { requeueOrphans: opts.requeueOnShutdown ?? false };
     this.maxBatch = opts.cursor ? Math.max(1, Math.floor(opts.batch ?? 1)) : 1;
   }
 
@@ -338,7 +341,7 @@ export class JobLoop extends EventEmitter<JobLoopEvents> {
         report = { reserved, outcome: { kind: 'failed', error: normalizeError(e), pid: process.pid, durationMs: performance.now() - t0 } };
       }
     }
-    const settlement = settlementFor(this.outcomeOf(report.outcome), { requeueOrphans: this.opts.requeueOnShutdown ?? false });
+    const settlement = settlementFor(this.outcomeOf(report.outcome), this.policy);
     // Counted before its bookkeeping, so a round trip that also takes the next batch asks for no
     // more than the jobs left (maxJobs).
     this.processed++;

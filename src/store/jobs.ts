@@ -39,6 +39,7 @@ type ReserveArgs = Record<(typeof RESERVE_SPEC.args)[number], ScriptArg>;
 /** The transitions of the jobs one worker (`workerId`) holds. */
 export class WorkerJobs {
   private readonly failures: FailureBackend;
+  private emptyFinish: FinishParams | undefined;
 
   constructor(
     private readonly redis: () => Promise<Redis>,
@@ -95,11 +96,14 @@ export class WorkerJobs {
     return [k.worker(this.workerId), pairs, args, queues.map(phpString)];
   }
 
-  /** finish_job's KEYS and ARGV when there is no job to finish (its headSha '' skips it). */
+  /** finish_job's KEYS and ARGV when there is no job to finish (its headSha '' skips it): built once, used by most settles. */
   private noFinish(): FinishParams {
-    const keys = Object.fromEntries(FINISH_SPEC.keys.map((n) => [n, ''])) as Record<FinishKey, string>;
-    const args = Object.fromEntries(FINISH_SPEC.args.map((n) => [n, ''])) as Record<FinishArg, ScriptArg>;
-    return { keys: { ...keys, worker: this.keys.worker(this.workerId) }, args };
+    if (!this.emptyFinish) {
+      const keys = Object.fromEntries(FINISH_SPEC.keys.map((n) => [n, ''])) as Record<FinishKey, string>;
+      const args = Object.fromEntries(FINISH_SPEC.args.map((n) => [n, ''])) as Record<FinishArg, ScriptArg>;
+      this.emptyFinish = { keys: { ...keys, worker: this.keys.worker(this.workerId) }, args };
+    }
+    return this.emptyFinish;
   }
 
   /** A reserve_batch reply: {k, first tracked, raw...} or null. */
