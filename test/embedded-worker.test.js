@@ -69,9 +69,12 @@ test('jobs as a folder run in a job process; events carry payloads, pids and dur
   const app = makeApp();
   const { r, ns, resque, worker } = await started(t, 'fold', { jobsDir: path.join(app, 'jobs') });
   const seen = record(worker, ['job:start', 'job:done', 'job:failed']);
+  assert.equal(worker.id, '', 'no id before start(): it is the job process\'s');
   await worker.start();
   assert.equal(worker.state, 'running');
-  assert.equal(worker.id, `${HOST}:${process.pid}:q`);
+  const [pid] = worker.id.match(/:(\d+):q$/)?.slice(1).map(Number) ?? [];
+  assert.equal(worker.id, `${HOST}:${pid}:q`);
+  assert.notEqual(pid, process.pid, 'the registered worker is the job process');
   assert.equal(await r.sismember(`${ns}:workers`, worker.id), 1, 'registered once start() resolved');
   const napId = await resque.enqueue('q', 'Nap', { ms: 150 });
   const boomId = await resque.enqueue('q', 'Boom', {});
@@ -80,7 +83,7 @@ test('jobs as a folder run in a job process; events carry payloads, pids and dur
   const [start, done, start2, failed] = seen;
   assert.deepEqual([start[0], done[0], start2[0], failed[0]], ['job:start', 'job:done', 'job:start', 'job:failed']);
   assert.deepEqual({ ...start[1], pid: 0 }, { workerId: worker.id, queue: 'q', className: 'Nap', id: napId, args: [{ ms: 150 }], pid: 0 });
-  assert.notEqual(start[1].pid, process.pid, 'the job ran in another process than this one');
+  assert.equal(start[1].pid, pid, 'the job ran in the job process, not in this one');
   assert.equal(done[1].result.pid, start[1].pid, 'job:start names the process that ran it');
   assert.equal(done[1].pid, start[1].pid);
   assert.equal(done[1].id, napId);

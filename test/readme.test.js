@@ -20,7 +20,7 @@ const path = require('node:path');
 const { execFile } = require('node:child_process');
 const { promisify } = require('node:util');
 const { useRedis } = require('./helpers/redis');
-const { ROOT, HOST, tempDir, waitRegistered, spawnResque } = require('./helpers/worker');
+const { ROOT, HOST, tempDir, childPids, spawnResque } = require('./helpers/worker');
 const { waitFor } = require('./helpers/wait');
 
 const run = promisify(execFile);
@@ -98,7 +98,8 @@ test('every JS/TS block of the README runs as pasted against a private Redis', {
   t.after(() => w.stop({ graceMs: 3000 }));
   const r = srv.client();
   t.after(() => r.disconnect());
-  await waitRegistered(r, ns, `${HOST}:${w.pid}:default`, { worker: w });
+  // The registered worker is the job process the started process forks.
+  await waitFor(async () => (await r.smembers(`${ns}:workers`)).some((id) => id.startsWith(`${HOST}:`) && childPids(w.pid).includes(Number(id.split(':')[1]))), { what: 'the README worker registered', timeoutMs: 10000 });
 
   for (const b of blocks.filter((x) => !x.file.startsWith('jobs/') && x.file !== 'app.js' && /\.[cm]?js$/.test(x.file))) {
     await t.test(`${b.file} (README.md:${b.line})`, async () => {

@@ -1,10 +1,12 @@
 'use strict';
 // Processes dying with SIGKILL (src/engine/per-job-child-runner.ts, src/store/workers.ts, src/worker/runtime.ts,
 // src/worker/supervisor.ts):
-//   * a job child killed mid-job → DirtyExitError naming SIGKILL, worker continues;
-//   * a worker killed mid-job → its job waits in NS:worker:WID:inflight:QUEUE until the next
-//     worker's recovery fails it (PruneDeadWorkerDirtyExit) or, with --requeue-orphans, puts it
-//     back at the head of its queue; the dead worker's registry keys are removed;
+//   * a job process (the registered worker) killed mid-job → its host fails the job with
+//     DirtyExitError naming SIGKILL, unregisters that id and starts another under a new id;
+//   * a worker and its host killed mid-job (the whole process group: an OOM-killed container) →
+//     its job waits in NS:worker:WID:inflight:QUEUE until the next worker's recovery fails it
+//     (PruneDeadWorkerDirtyExit) or, with --requeue-orphans, puts it back at the head of its
+//     queue; the dead worker's registry keys are removed;
 //   * other hosts: pruned only when their heartbeat is stale (> 300 s);
 //   * a supervisor killed → its workers see the IPC channel close, finish, unregister and exit.
 const { test } = require('node:test');
@@ -13,7 +15,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { useRedis } = require('./helpers/redis');
 const { waitFor } = require('./helpers/wait');
-const { startWorker, waitRegistered, childPids, pidAlive, tempDir, testSetup } = require('./helpers/worker');
+const { startWorker, waitRegistered, childPids, pidAlive, killGroup, tempDir, testSetup } = require('./helpers/worker');
 const { pushJob, phpPayload, waitStatus, failures, statusOf, inflightLists, scan, int, hex32, pushWhileParkedOnTwoQueues } = require('./helpers/chaos');
 
 const redis = useRedis();
@@ -39,42 +41,47 @@ async function registryTraces(r, ns, id) {
   return traces;
 }
 
-test('SIGKILL of the job child: DirtyExitError naming SIGKILL; the worker continues', async (t) => {
+test('SIGKILL of the job process (the worker): DirtyExitError naming SIGKILL; its id leaves, another job process goes on', async (t) => {
   const { srv, ns, r } = await setup(t);
   const w = await running(srv, ns, r);
   t.after(() => w.stop({ graceMs: 3000 }));
   const job = await pushJob(r, ns, 'Slow', { ms: 20000 });
   await waitStatus(r, ns, job.id, 2, { worker: w });
-  const [child] = await waitFor(() => { const k = childPids(w.pid); return k.length === 1 ? k : null; }, { what: 'one job child' });
+  const [child] = await waitFor(() => { const k = childPids(w.pid); return k.length === 1 ? k : null; }, { what: 'one job process' });
+  const id = w.id;
+  assert.equal(id.split(':')[1], String(child), 'the registered pid is the job process');
   process.kill(child, 'SIGKILL');
   await waitStatus(r, ns, job.id, 3, { worker: w, timeoutMs: 5000 });
   const recs = (await failures(r, ns)).filter((f) => f.payload.id === job.id);
   assert.equal(recs.length, 1);
   assert.equal(recs[0].exception, 'DirtyExitError');
   assert.match(recs[0].error, /SIGKILL/);
-  assert.equal(recs[0].worker, w.id);
+  assert.equal(recs[0].worker, id, 'recorded under the id of the process that died');
   const next = await pushJob(r, ns, 'Noop', { n: 2 });
   await waitStatus(r, ns, next.id, 4, { worker: w });
   assert.equal(w.alive, true);
+  assert.notEqual(w.id, id, 'the replacement has an id of its own');
+  assert.equal(await r.sismember(`${ns}:workers`, w.id), 1);
+  assert.deepEqual(await registryTraces(r, ns, id), [], 'the dead id left the registry');
   assert.deepEqual(await inflightLists(r, ns), []);
 });
 
-/** Start a worker, let it take `cls(args)`, SIGKILL the worker (not its child). */
+/** Start a worker, let it take `cls(args)`, SIGKILL the worker and its host (the process group). */
 async function killWorkerMidJob(srv, ns, r, cls, args) {
   const w = await running(srv, ns, r);
   const job = await pushJob(r, ns, cls, args);
   await waitStatus(r, ns, job.id, 2, { worker: w });
-  const kids = childPids(w.pid);
-  process.kill(w.pid, 'SIGKILL');
+  const id = w.id;
+  const pids = [w.pid, ...childPids(w.pid)];
+  killGroup(w.pid, 'SIGKILL');
   await w.exited;
-  // the orphaned job child notices the closed IPC channel and exits by itself
-  await waitFor(() => kids.every((p) => !pidAlive(p)), { what: `job children ${kids} exit`, timeoutMs: 5000 });
-  return { w, job };
+  await waitFor(() => pids.every((p) => !pidAlive(p)), { what: `processes ${pids} gone`, timeoutMs: 5000 });
+  return { w, job, dead: { id, pid: Number(id.split(':')[1]) } };
 }
 
-test('SIGKILL of the worker mid-job: the job waits in the in-flight list; the next worker fails it (PruneDeadWorkerDirtyExit)', async (t) => {
+test('SIGKILL of the worker and its host mid-job: the job waits in the in-flight list; the next worker fails it (PruneDeadWorkerDirtyExit)', async (t) => {
   const { srv, ns, r } = await setup(t);
-  const { w: dead, job } = await killWorkerMidJob(srv, ns, r, 'Slow', { ms: 20000 });
+  const { dead, job } = await killWorkerMidJob(srv, ns, r, 'Slow', { ms: 20000 });
   const list = `${ns}:worker:${dead.id}:inflight:default`;
   assert.deepEqual(await r.lrange(list, 0, -1), [job.raw], 'exact payload bytes parked in the in-flight list');
   assert.equal(await r.llen(`${ns}:queue:default`), 0);
@@ -117,7 +124,7 @@ test('--requeue-orphans: the dead worker\'s job goes back to the HEAD of its que
   const { srv, ns, r } = await setup(t);
   const dir = tempDir();
   const file = path.join(dir, 'order.txt');
-  const { w: dead, job } = await killWorkerMidJob(srv, ns, r, 'SlowWrite', { ms: 20000, file });
+  const { dead, job } = await killWorkerMidJob(srv, ns, r, 'SlowWrite', { ms: 20000, file });
   // a job queued after the orphan died: the orphan must still come first
   const later = await pushJob(r, ns, 'WritesFile', { file });
   await r.lpush(`${ns}:queue:other`, 'x'); // unrelated queue, must stay untouched
@@ -198,7 +205,7 @@ test('a worker on another host whose heartbeat is 10 minutes old is pruned and i
   assert.equal(await r.llen(`${ns}:queue:default`), 0, 'failed, not requeued');
 });
 
-test('SIGKILL of the supervisor (--count=2): workers finish their job, unregister and exit; nothing is left', async (t) => {
+test('SIGKILL of the supervisor (--count=2): its job processes (the workers) finish their job, unregister and exit; nothing is left', async (t) => {
   const { srv, ns, r } = await setup(t);
   const sup = startWorker({ srv, ns, args: ['--count=2'] });
   t.after(() => sup.stop({ graceMs: 1000 }));
@@ -206,10 +213,10 @@ test('SIGKILL of the supervisor (--count=2): workers finish their job, unregiste
   const job = await pushJob(r, ns, 'Slow', { ms: 1500 });
   await waitStatus(r, ns, job.id, 2, { worker: sup });
   const workers = childPids(sup.pid);
-  assert.equal(workers.length, 2, `two worker processes: ${workers}`);
-  const all = [...workers, ...workers.flatMap((p) => childPids(p))];
-  assert.ok(all.length >= 3, `workers and at least one job child: ${all}`);
+  assert.equal(workers.length, 2, `two job processes: ${workers}`);
   const ids = await r.smembers(`${ns}:workers`);
+  assert.deepEqual(ids.map((id) => Number(id.split(':')[1])).sort(), [...workers].sort(), 'they are the registered workers');
+  const all = [...workers, ...workers.flatMap((p) => childPids(p))];
   process.kill(sup.pid, 'SIGKILL');
   await sup.exited;
   await waitFor(() => all.every((p) => !pidAlive(p)), { what: `every process of the supervisor gone (${all})`, timeoutMs: 10000 })
@@ -266,7 +273,7 @@ test('QUIT to the supervisor while a worker restart is pending: no new worker is
   assert.deepEqual(left, [], 'no live worker registered after the supervisor exited');
 });
 
-test('--blocking, two queues: when the worker is SIGKILLed, recovery fails the job it was running but requeues the one it had only parked', async (t) => {
+test('--blocking, two queues: when the worker and its host are SIGKILLed, recovery fails the job it was running but requeues the one it had only parked', async (t) => {
   const { srv, ns, r } = await setup(t);
   const w = startWorker({ srv, ns, queue: 'q1,q2', args: ['--blocking', '--interval=5'] });
   await waitRegistered(r, ns, w.id, { worker: w });
@@ -274,8 +281,10 @@ test('--blocking, two queues: when the worker is SIGKILLed, recovery fails the j
   const parked = await r.lrange(`${ns}:worker:${w.id}:inflight:q2`, 0, -1);
   assert.deepEqual(parked, [b.raw], 'b was moved into the in-flight list by the losing BLMOVE, never started');
   assert.equal((await statusOf(r, ns, b.id)).status, 1, 'b never started');
-  process.kill(w.pid, 'SIGKILL');
+  const pids = [w.pid, ...childPids(w.pid)];
+  killGroup(w.pid, 'SIGKILL');
   await w.exited;
+  await waitFor(() => pids.every((p) => !pidAlive(p)), { what: `processes ${pids} gone`, timeoutMs: 5000 });
 
   const w2 = startWorker({ srv, ns, queue: 'q1,q2' });
   t.after(() => w2.stop({ graceMs: 2000 }));

@@ -138,9 +138,9 @@ test('while a job runs: worker id, :started, working-on with the exact payload b
   const raw = String.raw`{"class":"Slow","args":[{"ms":1500,"s":"\u4f60\/\u597d","o":{"p":[1,{"q":true}]}}],"id":"${id}","prefix":"","queue_time":1795251508.5}`;
   await pushRaw(r, ns, 'default', raw, id);
   const w = startWorker({ srv, ns, queue: 'default,low' });
-  assert.equal(w.id, `${HOST}:${w.pid}:default,low`);
   await waitRegistered(r, ns, w.id, { worker: w });
-  assert.deepEqual(await r.smembers(k('workers')), [w.id], 'worker id is hostname:pid:queues');
+  assert.equal(w.id, `${HOST}:${w.jobPid()}:default,low`);
+  assert.deepEqual(await r.smembers(k('workers')), [w.id], 'worker id is hostname:pid:queues, the pid of the job process'); 
   assert.match(await r.get(k(`worker:${w.id}:started`)), DATE_C);
 
   const working = await waitFor(() => r.get(k(`worker:${w.id}`)), { what: 'worker:ID set' });
@@ -153,10 +153,11 @@ test('while a job runs: worker id, :started, working-on with the exact payload b
   const pidText = await waitFor(() => r.get(k(`job:${id}:pid`)), { what: 'job:ID:pid' });
   const childPid = Number(pidText);
   assert.ok(Number.isInteger(childPid) && childPid > 0, `job:ID:pid is a pid: ${pidText}`);
-  assert.notEqual(childPid, w.pid, 'the job runs in a child, not in the worker');
+  assert.notEqual(childPid, w.pid, 'the job runs in a child of the started process');
+  assert.equal(w.id, `${HOST}:${childPid}:default,low`, 'the job process is the registered worker');
   assert.ok(pidAlive(childPid), 'job:ID:pid is a live process');
-  assert.equal(Number(ps(childPid, 'ppid')), w.pid, 'the job process is a child of the worker');
-  assert.match(ps(w.pid, 'args'), /resque/, 'the worker command line contains "resque" (php-resque pruning)');
+  assert.equal(Number(ps(childPid, 'ppid')), w.pid, 'the job process is a child of the started process');
+  assert.match(ps(childPid, 'args'), /resque-\d/, 'the worker\'s title matches php-resque\'s and Ruby\'s pruning (resque-VERSION)');
 
   await waitStatus(r, ns, id, 4, { worker: w, timeoutMs: 15000 });
   assert.equal(await r.exists(k(`worker:${w.id}`)), 0, 'worker:ID deleted after the job');

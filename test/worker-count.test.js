@@ -100,7 +100,7 @@ test('a flag beats its variable: --count=1 over COUNT=3, --queue=high over QUEUE
   });
   t.after(() => w.stop());
   const ids = await waitLiveWorkers(r, k, 1, w, 'exactly one worker');
-  assert.deepEqual(ids, [`${HOST}:${w.pid}:high`], 'one worker, in the started process itself, on queue "high"');
+  assert.deepEqual(ids, [`${HOST}:${childPids(w.pid)[0]}:high`], 'one worker, the job process of the started process, on queue "high"');
   w.signal('SIGQUIT');
   assert.deepEqual(await w.waitExit(), { code: 0, signal: null });
 });

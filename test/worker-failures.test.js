@@ -52,31 +52,46 @@ function assertRecordShape(rec, { raw, workerId, queue = 'default' }) {
  * Start a worker, push a failing job (tracked), wait for status 3, then push a Noop and check
  * the same worker process completes it. Returns what the checks need.
  */
-async function failThenNoop(t, cls, arg0) {
+/**
+ * A job of `cls` fails, then a Noop runs. `dies`: the job ends its process — the job process,
+ * which is the registered worker — so its id leaves the registry (stats included) and the next
+ * job process goes on under a new id (php-resque's COUNT parent: "A child worker died").
+ */
+async function failThenNoop(t, cls, arg0, { dies = false } = {}) {
   const { srv, ns, r, k } = await setup(t);
   const w = startWorker({ srv, ns, queue: 'default' });
   t.after(() => w.stop());
-  await waitRegistered(r, ns, w.id, { worker: w });
+  const id = await waitRegistered(r, ns, w.id, { worker: w });
   const job = await pushPhp(r, ns, cls, arg0);
   await waitStatus(r, ns, job.id, 3, { worker: w, timeoutMs: 10000 });
   const ttl = await r.ttl(k(`job:${job.id}:status`));
   assert.ok(ttl > 86390 && ttl <= 86400, `status 3 has the 24 h TTL (got ${ttl})`);
   const failed = await r.lrange(k('failed'), 0, -1);
   assert.equal(failed.length, 1, 'one failure record');
-  const rec = assertRecordShape(failed[0], { raw: job.raw, workerId: w.id });
+  const rec = assertRecordShape(failed[0], { raw: job.raw, workerId: id });
   assert.equal(await r.get(k('stat:failed')), '1');
   assert.equal(await r.get(k('stat:processed')), '1', 'a failed job counts as processed (php-resque)');
-  assert.equal(await r.get(k(`stat:failed:${w.id}`)), '1');
-  assert.equal(await r.get(k(`stat:processed:${w.id}`)), '1');
   assert.equal(await r.exists(k(`job:${job.id}:pid`)), 0, 'job:ID:pid removed after a failure');
-  assert.equal(await r.exists(k(`worker:${w.id}`)), 0, 'working-on cleared after a failure');
+  assert.equal(await r.exists(k(`worker:${id}`)), 0, 'working-on cleared after a failure');
+  if (!dies) {
+    assert.equal(await r.get(k(`stat:failed:${id}`)), '1');
+    assert.equal(await r.get(k(`stat:processed:${id}`)), '1');
+  }
 
-  // the same worker process keeps working
   const noop = await pushPhp(r, ns, 'Noop', '{"after":"failure"}');
   await waitStatus(r, ns, noop.id, 4, { worker: w, timeoutMs: 10000 });
   assert.ok(w.alive, 'worker process still running');
-  assert.equal(await r.sismember(k('workers'), w.id), 1, 'same worker id still registered');
-  assert.equal(await r.get(k(`stat:processed:${w.id}`)), '2');
+  if (dies) {
+    assert.notEqual(w.id, id, 'a new job process, a new id');
+    assert.equal(await r.sismember(k('workers'), id), 0, 'the dead id left the registry');
+    for (const key of [`worker:${id}:started`, `stat:failed:${id}`, `stat:processed:${id}`]) assert.equal(await r.exists(k(key)), 0, `${key} gone`);
+    assert.deepEqual(await r.smembers(k('workers')), [w.id]);
+    await waitFor(async () => (await r.get(k(`stat:processed:${w.id}`))) === '1', { what: 'the new id counted the Noop' });
+  } else {
+    assert.equal(w.id, id);
+    assert.equal(await r.sismember(k('workers'), w.id), 1, 'same worker id still registered');
+    assert.equal(await r.get(k(`stat:processed:${w.id}`)), '2');
+  }
   assert.equal(await r.get(k('stat:failed')), '1');
   assert.equal(await r.llen(k('failed')), 1);
   return { rec, w, r, k, job };
@@ -90,13 +105,13 @@ test('Throws: failure record shaped like php-worker-failure.json, status 3 + TTL
 });
 
 test('ExitNonZero {code:3}: DirtyExitError "exit code 3"', async (t) => {
-  const { rec } = await failThenNoop(t, 'ExitNonZero', '{"code":3}');
+  const { rec } = await failThenNoop(t, 'ExitNonZero', '{"code":3}', { dies: true });
   assert.equal(rec.exception, 'DirtyExitError');
   assert.match(rec.error, /exit code 3/);
 });
 
 test('KillsItself: DirtyExitError naming SIGKILL', async (t) => {
-  const { rec } = await failThenNoop(t, 'KillsItself', 'null');
+  const { rec } = await failThenNoop(t, 'KillsItself', 'null', { dies: true });
   assert.equal(rec.exception, 'DirtyExitError');
   assert.match(rec.error, /SIGKILL/);
 });

@@ -86,7 +86,7 @@ test('polling mode is not blocking: without BLOCKING a push to an idle worker wa
   t.after(() => w.stop({ graceMs: 1000 }));
   await waitRegistered(r, ns, w.id, { worker: w });
   // idle = its first pass found nothing and it sleeps INTERVAL; its process title says so
-  await waitFor(() => /Waiting for default/.test(ps(w.pid, 'args')), { what: 'worker title "Waiting for default"' });
+  await waitFor(() => /Waiting for default/.test(ps(w.jobPid(), 'args')), { what: 'worker title "Waiting for default"' });
   assert.doesNotMatch(await r.client('LIST'), /cmd=(blmove|blpop)/i, 'no blocking command in polling mode');
   const t0 = Date.now();
   const [id] = await writers(resque, 'default', file, 1);
@@ -147,8 +147,8 @@ test('`*` works on queues created after the worker started; the worker id keeps 
   const file = path.join(tempDir(), 'star.txt');
   const w = startWorker({ srv, ns, queue: '*', interval: '0.2' });
   t.after(() => w.stop());
-  assert.equal(w.id, `${HOST}:${w.pid}:*`);
   await waitRegistered(r, ns, w.id, { worker: w });
+  assert.equal(w.id, `${HOST}:${w.jobPid()}:*`);
   assert.deepEqual(await r.smembers(k('workers')), [w.id]);
   for (const q of ['fresh', 'later-9']) {
     await r.sadd(k('queues'), q);

@@ -87,6 +87,7 @@ for (const sig of ['SIGTERM', 'SIGINT']) {
 
 test('USR1 during a job: that job fails (DirtyExit), the worker keeps running and does the next job', async (t) => {
   const { r, k, w, job, ns, childPid } = await busyWorker(t, { ms: 20000 });
+  const id = w.id;
   w.signal('SIGUSR1');
   await waitStatus(r, ns, job.id, 3, { worker: w, timeoutMs: 10000 });
   const [rec] = (await r.lrange(k('failed'), 0, -1)).map((x) => JSON.parse(x));
@@ -95,9 +96,13 @@ test('USR1 during a job: that job fails (DirtyExit), the worker keeps running an
   const next = await pushPhp(r, ns, 'Noop', '{"n":2}');
   await waitStatus(r, ns, next.id, 4, { worker: w, timeoutMs: 10000 });
   assert.ok(w.alive, 'worker still running');
-  assert.equal(await r.sismember(k('workers'), w.id), 1);
-  assert.equal(await r.get(k(`stat:processed:${w.id}`)), '2');
-  assert.equal(await r.get(k(`stat:failed:${w.id}`)), '1');
+  // The killed job process was the registered worker: the next one has an id (and counters) of its own.
+  assert.notEqual(w.id, id);
+  assert.deepEqual(await r.smembers(k('workers')), [w.id]);
+  assert.equal(await r.exists(k(`stat:processed:${id}`)), 0, 'the dead id\'s counters went with it');
+  await waitFor(async () => (await r.get(k(`stat:processed:${w.id}`))) === '1', { what: 'the new id counted the next job' });
+  assert.equal(await r.get(k('stat:processed')), '2');
+  assert.equal(await r.get(k('stat:failed')), '1');
 });
 
 test('USR2 pauses (a new job stays queued), CONT resumes (it runs)', async (t) => {

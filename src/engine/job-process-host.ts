@@ -1,15 +1,20 @@
 /**
- * The worker process in the default mode: it supervises one job process that runs the loop
- * itself (src/worker/job-process.ts) and never runs job code.
- *   1. forks the job process under this worker's id; replaces it when it exits after its
- *      `jobsPerChild` share (exit 0) or dies (after 1 s if it died within 1 s of starting);
+ * The host of a job process in the default mode (the `resque start` process, or the app
+ * embedding a Worker): the job process is the registered worker (src/worker/job-process.ts, its
+ * own pid in the id), the host never runs job code.
+ *   1. forks a job process and registers it through `seats` (id `host:CHILDPID:queues`) while it
+ *      boots, then tells it to go; when it exits after its `jobsPerChild` share (EXIT_RECYCLE) or
+ *      dies, it settles what it left, unregisters that id and starts another under a new id —
+ *      php-resque's "A child worker died" (after 1 s if it died within 1 s of starting);
  *   2. a job process that dies holding a job (worker:ID still set) fails that job: DirtyExitError
  *      with the exit code or signal, JobTimeoutError / JobMemoryError when we killed it for a
  *      limit, or — shutdown timeout with --requeue-orphans — puts it back at the head of its queue;
+ *      jobs it had parked but not started go back to their queue;
  *   3. enforces limits: time (TERM, then KILL after the grace) from the job start the job process
  *      reports; memory by sampling its RSS (hard cap: KILL; soft limit: recycle after the job);
  *   4. control: stop (graceful: the job process finishes its job; immediate: KILL), USR1 (KILL the
- *      job process, go on), pause/resume (forwarded);
+ *      job process, go on), pause/resume (forwarded); a control signal sent to the job process
+ *      itself comes here and means the same for this worker (QUIT, TERM/INT, USR1, USR2, CONT);
  *   5. job events: tells the job process which ones anybody listens to (none: it sends none), passes
  *      the batches it sends on to the sink, and reports the job of a dead job process as job:failed
  *      itself; log text the job process sends (logTo 'parent') goes to `logSink`.
@@ -27,7 +32,7 @@ import { JobGuard, type GuardVerdict, type UsageSample } from './guard';
 import { DirtyExitError, JobMemoryError, JobTimeoutError, normalizeError } from '../errors';
 import {
   EXIT_RECYCLE, EXIT_REDIS_OUTAGE, WORKER_CHILD_ENV,
-  type FromJobProcess, type JobProcessLogTo, type JobProcessSettings, type ToJobProcess,
+  type ControlSignal, type FromJobProcess, type JobProcessLogTo, type JobProcessSettings, type ToJobProcess,
 } from './job-process-protocol';
 import {
   JOB_EVENT_NAMES, expandRecord, isSettled, jobEventOf, type JobEventName, type JobEventRecord, type JobEventSink, type JobStartEvent,
@@ -37,24 +42,35 @@ import type { RedisWorkerOps } from './redis-ops';
 import { sleep } from '../time';
 import { settlementFor } from '../settlement';
 import { backoffMs } from '../backoff';
-import { jobInfo, setTitle } from './assemble';
+import { jobInfo } from './assemble';
 import { settleCursor } from '../store/recovery';
 import { cursorPath, removeCursor } from '../store/batch-cursor';
-import { processing, waitingFor } from '../proctitle';
+
+/** Where the host registers its job processes: each one is a worker of its own. */
+export interface JobProcessSeats {
+  /** A job process was forked: register the worker it is; resolves its id and the ops that settle its jobs. */
+  open(pid: number): Promise<{ id: string; ops: RedisWorkerOps }>;
+  /** Its job process is gone and its job settled: put back what it parked, unregister the id. */
+  close(id: string): Promise<void>;
+}
+
+interface Seat {
+  readonly id: string;
+  readonly ops: RedisWorkerOps;
+  readonly child: ChildProcess;
+  readonly exited: Promise<Exit>;
+}
 
 export interface ChildHostOptions {
   config: WorkerConfig;
-  workerId: string;
   connection: Connection;
   keys: Keys;
-  ops: RedisWorkerOps;
+  seats: JobProcessSeats;
   logger: Logger;
   hooks: AppHooks;
   onSample?: (s: UsageSample) => void;
   /** The job process main (default: dist/worker/job-process.js). */
   entry?: string;
-  /** Set this process's title on busy/idle (default true). */
-  titles?: boolean;
   /** Where job events go; the job process sends only those the sink wants. */
   events?: JobEventSink;
   /** Where the job process writes its log lines (default 'stdout', inherited). */
@@ -65,23 +81,35 @@ export interface ChildHostOptions {
   logSink?: (text: string) => void;
 }
 
+/**
+ * V8 flags of a job process. Node's default young generation (16 MB semi-spaces) is sized for
+ * throughput of allocation-heavy servers; a job loop allocates little per job.
+ */
+const JOB_PROCESS_V8: string[] = [];
+
 interface Exit {
   code: number | null;
   signal: NodeJS.Signals | null;
 }
 
 export class ChildWorkerHost {
+  /** The current job process, from its fork (registered or not yet). */
   private child: ChildProcess | undefined;
+  /** The current job process once registered. */
+  private seat: Seat | undefined;
   private stopping: 'graceful' | 'immediate' | undefined;
   private paused = false;
   private guard: JobGuard | undefined;
   private verdict: GuardVerdict | undefined;
   private killedForShutdown = false;
+  /** This host sent TERM (a time limit): the job process's own report of it is not a stop. */
+  private terminating = false;
   private sampler: NodeJS.Timeout | undefined;
   private shutdownTimer: NodeJS.Timeout | undefined;
   /** The job the job process reported starting (job:start), for a dead job process's job:failed. */
   private running: { event: JobStartEvent; at: number } | undefined;
   private readonly entry: string;
+  private starting: Promise<void> | undefined;
 
   constructor(private readonly o: ChildHostOptions) {
     this.entry = o.entry ?? path.join(__dirname, '..', 'worker', 'job-process.js');
@@ -91,22 +119,52 @@ export class ChildWorkerHost {
     return this.paused;
   }
 
+  /** The current job process's pid. */
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.seat?.child.pid;
+  }
+
+  /** The current job process's worker id (undefined between job processes). */
+  get workerId(): string | undefined {
+    return this.seat?.id;
+  }
+
+  /** Fork the first job process and register it; resolves once it has been told to go. */
+  start(): Promise<void> {
+    this.starting ??= this.spawn();
+    return this.starting;
+  }
+
+  /** After run(), or instead of it (a start that failed): nothing left running or registered. */
+  async dispose(): Promise<void> {
+    if (!this.starting) return;
+    if (this.seat || this.child?.exitCode === null) this.stop('immediate');
+    await this.starting.catch(() => undefined);
+    if (this.seat) await this.run().catch(() => undefined);
   }
 
   /** Supervise job processes until stopped (or, with --once, until one drains the queues). */
   async run(): Promise<void> {
-    while (!this.stopping) {
-      const started = Date.now();
-      const exit = await this.runOne();
-      await this.settleOrphan(exit);
-      if (exit.code === EXIT_REDIS_OUTAGE) throw new RedisOutageError(`Redis unreachable for more than ${this.o.config.redisTimeout} s`);
+    for (let started = Date.now(); this.seat;) {
+      const seat = this.seat;
+      const exit = await seat.exited;
+      if (exit.code === EXIT_REDIS_OUTAGE) {
+        // Redis is gone (that is why it exited): recovery settles its id once Redis is back.
+        this.seat = undefined;
+        throw new RedisOutageError(`Redis unreachable for more than ${this.o.config.redisTimeout} s`);
+      }
+      const heldJob = await this.settleOrphan(seat, exit);
+      await this.retried('unregister a job process', () => this.o.seats.close(seat.id)).catch(() => undefined);
+      this.seat = undefined;
       if (this.stopping || (this.o.config.once && exit.code === 0)) break;
       if (exit.code !== 0 && exit.code !== EXIT_RECYCLE) {
-        this.o.logger.notice(`*** Job process ${this.child?.pid ?? '?'} died (${exit.signal ?? `exit code ${exit.code}`}); starting another`);
-        if (Date.now() - started < 1000) await sleep(1000);
+        this.o.logger.notice(`*** A child worker died: ${seat.child.pid ?? '?'} (${exit.signal ?? `exit code ${exit.code}`}); starting another`);
+        // Died young without a job: a broken set-up, so do not spin. A job that killed it is no reason to wait.
+        if (!heldJob && Date.now() - started < 1000) await sleep(1000);
       }
+      if (this.stopping) break;
+      started = Date.now();
+      await this.spawn();
     }
     if (this.shutdownTimer) clearTimeout(this.shutdownTimer);
   }
@@ -154,24 +212,26 @@ export class ChildWorkerHost {
     return names;
   }
 
-  private runOne(): Promise<Exit> {
+  /** Fork a job process and register it (retried up to --redis-timeout); then it may go. */
+  private async spawn(): Promise<void> {
     const settings: JobProcessSettings = {
-      config: this.o.config, workerId: this.o.workerId, logTo: this.o.logTo ?? 'stdout',
+      config: this.o.config, logTo: this.o.logTo ?? 'stdout',
       ...(this.o.timestamps !== undefined ? { timestamps: this.o.timestamps } : {}),
     };
     const child = fork(this.entry, [], {
       env: { ...process.env, [WORKER_CHILD_ENV]: JSON.stringify(settings) },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'advanced', // results with BigInt cross as they are
-      execArgv: [],
+      execArgv: JOB_PROCESS_V8,
     });
     child.once('error', () => undefined);
     this.child = child;
     this.verdict = undefined;
+    this.terminating = false;
     this.running = undefined;
-    child.on('message', (m: FromJobProcess) => this.onMessage(m));
+    child.on('message', (m: FromJobProcess) => this.onMessage(child, m));
     this.startSampler(child);
-    return new Promise<Exit>((resolve) => {
+    const exited = new Promise<Exit>((resolve) => {
       child.once('exit', (code, signal) => {
         this.guard?.stop();
         this.guard = undefined;
@@ -180,10 +240,39 @@ export class ChildWorkerHost {
         afterDisconnect(child, () => resolve({ code, signal }));
       });
     });
+    if (child.pid === undefined) {
+      const exit = await exited;
+      throw new Error(`Could not start a job process (${exit.signal ?? `exit code ${exit.code}`})`);
+    }
+    const pid = child.pid;
+    let opened: { id: string; ops: RedisWorkerOps };
+    try {
+      opened = await this.retried('register a job process', () => this.o.seats.open(pid));
+    } catch (e) {
+      child.kill('SIGKILL');
+      await exited;
+      throw new RedisOutageError(`Redis unreachable for more than ${this.o.config.redisTimeout} s: ${(e as Error).message}`);
+    }
+    this.seat = { id: opened.id, ops: opened.ops, child, exited };
+    this.send({ type: 'go', id: opened.id });
   }
 
-  private onMessage(m: FromJobProcess): void {
-    const pid = this.child?.pid;
+  /** Run `step` until it succeeds, with backoff, for at most --redis-timeout (0: once). */
+  private async retried<T>(what: string, step: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.o.config.redisTimeout * 1000;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await step();
+      } catch (e) {
+        if (Date.now() >= deadline || this.stopping === 'immediate') throw e;
+        this.o.logger.warning(`Could not ${what} yet: ${(e as Error).message}`);
+        await sleep(backoffMs(attempt, { baseMs: 100, maxMs: 2000 }));
+      }
+    }
+  }
+
+  private onMessage(child: ChildProcess, m: FromJobProcess): void {
+    const pid = child.pid;
     if (m.type === 'ready') {
       const names = this.wantedNames();
       if (names.length > 0) this.send({ type: 'events', names });
@@ -193,10 +282,7 @@ export class ChildWorkerHost {
     }
     if (m.type === 'events') return this.relay(m.list);
     if (m.type === 'log') return this.o.logSink?.(m.text);
-    if (m.type === 'state') {
-      if (this.o.titles ?? true) setTitle(m.busy ? processing(m.queue ?? '?', new Date(), m.className ?? '?') : waitingFor(this.o.config.queues));
-      return;
-    }
+    if (m.type === 'signal') return this.onSignal(child, m.name);
     if (m.type === 'job-start' && pid !== undefined) {
       this.guard?.stop();
       this.guard = new JobGuard(pid, { timeoutSec: m.timeout, hardMemoryMb: 0, sampleMs: 0 }, () => {
@@ -207,6 +293,21 @@ export class ChildWorkerHost {
       this.guard?.stop();
       this.guard = undefined;
     }
+  }
+
+  /** A control signal the job process was sent: the same for this worker as sent to us. */
+  private onSignal(child: ChildProcess, name: ControlSignal): void {
+    if (child !== this.child) return; // an older job process's last words
+    const { logger } = this.o;
+    if (name === 'SIGQUIT') { logger.notice(`QUIT received by ${child.pid}; shutting down after the current job`); this.stop('graceful'); }
+    else if (name === 'SIGTERM') {
+      if (this.terminating) return; // our own TERM (a time limit)
+      logger.notice(`TERM received by ${child.pid}; shutting down now`);
+      this.stop(this.o.config.gracefulTerm ? 'graceful' : 'immediate');
+    } else if (name === 'SIGINT') { logger.notice(`INT received by ${child.pid}; shutting down now`); this.stop('immediate'); }
+    else if (name === 'SIGUSR1') { logger.notice(`USR1 received by ${child.pid}; killing the current job`); this.killCurrent(); }
+    else if (name === 'SIGUSR2') { logger.notice(`USR2 received by ${child.pid}; pausing job processing`); this.pause(); }
+    else { logger.notice(`CONT received by ${child.pid}; resuming job processing`); this.resume(); }
   }
 
   /** Pass the job process's events on (job:start only when wanted: it may be asked for durations). */
@@ -243,6 +344,7 @@ export class ChildWorkerHost {
 
   /** TERM now, KILL after the grace period. */
   private terminate(): void {
+    this.terminating = true;
     this.kill('SIGTERM');
     const child = this.child;
     setTimeout(() => { if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); }, this.o.config.killGrace * 1000).unref();
@@ -258,11 +360,11 @@ export class ChildWorkerHost {
     if (c?.connected) c.send(m, undefined, undefined, () => undefined);
   }
 
-  /** A job process that left a job behind (worker:ID still set): settle it here. */
-  private async settleOrphan(exit: Exit): Promise<void> {
-    const { connection, keys, workerId, ops, logger } = this.o;
-    // Redis is gone (that is why it exited): recovery settles the job once it is back.
-    if (exit.code === EXIT_REDIS_OUTAGE) return;
+  /** A job process that left a job behind (worker:ID still set): settle it here. Resolves whether it held one. */
+  private async settleOrphan(seat: Seat, exit: Exit): Promise<boolean> {
+    const { connection, keys, logger } = this.o;
+    const { id: workerId, ops } = seat;
+    const pid = seat.child.pid;
     const deadline = Date.now() + this.o.config.redisTimeout * 1000;
     for (let attempt = 0; ; attempt++) {
       try {
@@ -270,43 +372,43 @@ export class ChildWorkerHost {
         const working = await redis.get(keys.worker(workerId));
         if (!working) {
           removeCursor(cursorPath(keys.ns, workerId)); // it held nothing: its cursor says nothing
-          return;
+          return false;
         }
         const queue = String((JSON.parse(working) as { queue?: unknown }).queue ?? '');
-        // A batch's finished jobs are popped (counted) first; a head that never started stays
-        // parked for the next job process.
+        // A batch's finished jobs are popped (counted) first; a head that never started goes
+        // back to its queue when the seat closes, with the rest of what it parked.
         const state = await settleCursor(redis, keys, workerId, queue);
         const bytes = state === 'not-started' ? null : await redis.lindexBuffer(keys.inflight(workerId, queue), 0);
         if (!bytes) {
           await redis.del(keys.worker(workerId));
           removeCursor(cursorPath(keys.ns, workerId));
-          return;
+          return true;
         }
-        const reserved = toReserved({ queue, raw: bytes.toString('utf8'), bytes }, this.child?.pid);
+        const reserved = toReserved({ queue, raw: bytes.toString('utf8'), bytes }, pid);
         const error = normalizeError(this.cause(exit));
         const settlement = settlementFor({ kind: this.deathKind(), error }, { requeueOrphans: this.o.config.requeueOrphans });
         if (settlement.kind === 'failed') await Promise.resolve(this.o.hooks.onFailure?.(error, jobInfo(reserved))).catch(() => undefined);
         await ops.finish(reserved, settlement);
         removeCursor(cursorPath(keys.ns, workerId));
-        logger.jobLine({ id: reserved.job?.id, className: reserved.job?.className ?? '(invalid payload)', queue, attempt: 1, pid: this.child?.pid, seconds: 0, outcome: 'Failed', error: `${error.name}: ${error.message}` });
-        this.reportOrphan(reserved, error);
-        return;
+        logger.jobLine({ id: reserved.job?.id, className: reserved.job?.className ?? '(invalid payload)', queue, attempt: 1, pid, seconds: 0, outcome: 'Failed', error: `${error.name}: ${error.message}` });
+        this.reportOrphan(seat, reserved, error);
+        return true;
       } catch (e) {
         logger.warning(`Could not settle the job of a dead job process yet: ${(e as Error).message}`);
-        if (Date.now() > deadline) return; // left in the in-flight list: recovery settles it later
+        if (Date.now() > deadline) return true; // left in the in-flight list: recovery settles it later
         await sleep(backoffMs(attempt, { baseMs: 100, maxMs: 2000 }));
       }
     }
   }
 
   /** job:failed for the job a dead job process held, settled here. */
-  private reportOrphan(reserved: ReturnType<typeof toReserved>, error: ReturnType<typeof normalizeError>): void {
+  private reportOrphan(seat: Seat, reserved: ReturnType<typeof toReserved>, error: ReturnType<typeof normalizeError>): void {
     const sink = this.o.events;
     const started = this.running;
     this.running = undefined;
     if (!sink?.wants('job:failed')) return;
     const durationMs = started ? performance.now() - started.at : 0;
-    sink.emit({ name: 'job:failed', event: { ...jobEventOf(this.o.workerId, reserved, this.child?.pid), error, durationMs } });
+    sink.emit({ name: 'job:failed', event: { ...jobEventOf(seat.id, reserved, seat.child.pid), error, durationMs } });
   }
 
   /** How the job process died, for the settlement policy. */

@@ -1,19 +1,24 @@
 /**
- * The protocol between a worker process and its job process in the default mode, where the
- * job process runs the reserve/perform/finish loop itself and the worker supervises it.
+ * The protocol between a job process and its host in the default mode: the job process is the
+ * registered worker (its own pid is in the id) and runs the reserve/perform/finish loop; the host
+ * (the `resque start` process, or the app embedding a Worker) registers it, heartbeats for it,
+ * enforces its limits and settles what it leaves when it dies.
  * The channel uses Node's `advanced` serialization (structured clone), so results with BigInt
  * cross it as they are.
- *   1. control (worker → job process): stop, recycle, pause, resume, and which job events anybody
+ *   1. control (host → job process): go (registered), stop, recycle, pause, resume, and which job events anybody
  *      listens to (`events`: none by default, so a worker without listeners gets no event messages);
- *   2. reports (job process → worker): ready, job start/end when a time limit applies, busy/idle
- *      transitions for the title, the wanted job events batched per turn of its event loop, and —
- *      when the worker's log goes to a stream of its own — the job process's log text.
+ *   2. reports (job process → host): ready, job start/end when a time limit applies, the control
+ *      signals it was sent, the wanted job events batched per turn of its event loop, and — when
+ *      the worker's log goes to a stream of its own — the job process's log text.
+ * The job process sets its own title (it is the worker `ps` shows); the host's title is its own.
  */
 import type { WorkerConfig } from '../config';
 import type { JobEventName, JobEventRecord } from './job-events';
 
-/** Worker → job process. */
+/** Host → job process. */
 export type ToJobProcess =
+  /** Registered under `id` (the job process's own `host:pid:queues`): start taking jobs. */
+  | { type: 'go'; id: string }
   | { type: 'stop' } // finish the current job, then exit 0 (QUIT, graceful TERM)
   | { type: 'recycle' } // finish the current job, then exit EXIT_RECYCLE (grown past the soft memory limit)
   | { type: 'pause' }
@@ -21,18 +26,24 @@ export type ToJobProcess =
   /** The job events to report from now on (replaces the previous list; [] = none). */
   | { type: 'events'; names: readonly JobEventName[] };
 
-/** Job process → worker. Sent only when a time limit applies, so the fast path stays quiet. */
+/** Job process → host. Nothing per job unless a time limit applies or someone listens, so the fast path stays quiet. */
 export type FromJobProcess =
-  /** Listening: messages sent before this may have been lost, so the worker replays its state. */
+  /** Listening: messages sent before this may have been lost, so the host replays its state. */
   | { type: 'ready' }
   | { type: 'job-start'; timeout: number }
   | { type: 'job-end' }
-  /** Sent on transitions only (idle ↔ busy), so a steady stream of jobs costs no messages. */
-  | { type: 'state'; busy: boolean; queue?: string; className?: string }
   /** The wanted job events of one turn of the job process's event loop, in order. */
   | { type: 'events'; list: readonly JobEventRecord[] }
   /** Log text (whole lines) for the worker's own log stream (JobProcessSettings.logTo = 'parent'). */
-  | { type: 'log'; text: string };
+  | { type: 'log'; text: string }
+  /**
+   * A control signal sent to the job process itself (its pid is the one in the worker id, so
+   * php-resque and Ruby habits aim there): the host decides what it means (README "Signals").
+   */
+  | { type: 'signal'; name: ControlSignal };
+
+/** The signals a job process hands to its host. */
+export type ControlSignal = 'SIGQUIT' | 'SIGTERM' | 'SIGINT' | 'SIGUSR1' | 'SIGUSR2' | 'SIGCONT';
 
 /** Exit code of a job process that did its share (jobsPerChild) or was recycled: start another. */
 export const EXIT_RECYCLE = 64;
@@ -44,14 +55,13 @@ export const EXIT_REDIS_OUTAGE = 75;
 export const WORKER_CHILD_ENV = 'RESQUE_WORKER_CHILD';
 
 /**
- * Where the job process's log lines go: its stdout (inherited from the worker: the CLI), the
- * worker over IPC (an embedded worker logging to a stream of its own), or nowhere (silent).
+ * Where the job process's log lines go: its stdout (inherited from the host: the CLI), the
+ * host over IPC (an embedded worker logging to a stream of its own), or nowhere (silent).
  */
 export type JobProcessLogTo = 'stdout' | 'parent' | 'nowhere';
 
 export interface JobProcessSettings {
   config: WorkerConfig;
-  workerId: string;
   /** Default 'stdout'. */
   logTo?: JobProcessLogTo;
   /** `[H:i:s Y-m-d]` on text lines, as the worker's logger decided for its stream (default: the Logger's rule). */

@@ -48,16 +48,20 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   constructor(options: WorkerOptions) {
     super();
     this.#plan = plan(options);
-    this.#id = this.#plan instanceof OptionError ? idOf(options) : workerId(this.#plan.config.queues);
+    this.#id = this.#plan instanceof OptionError ? idOf(options) : '';
     if (!(this.#plan instanceof OptionError)) this.#runtime = this.#makeRuntime(this.#plan);
     const untyped = this as unknown as EventEmitter;
     untyped.on('newListener', () => this.#listenersChanged());
     untyped.on('removeListener', () => this.#listenersChanged());
   }
 
-  /** The id this worker registers under: `host:pid:queues`, as php-resque names workers. */
+  /**
+   * The id this worker is registered under: `host:pid:queues`, as php-resque names workers. With
+   * job processes (the default) the pid is the job process's: '' before start(), and a new id
+   * each time a job process is replaced; in-process and strict, this process's pid.
+   */
   get id(): string {
-    return this.#id;
+    return this.#runtime ? this.#runtime.id : this.#id;
   }
 
   get state(): WorkerState {

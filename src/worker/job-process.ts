@@ -1,18 +1,24 @@
 /**
- * A job process that is itself a worker (the default mode): forked by the worker process, it
- * runs the same loop with its own Redis connection — one round trip per job (finish + reserve)
- * and no hop through the parent — under the parent's worker id, so the registry is unchanged.
- *   1. jobs run here (in-process to this child); the parent never runs job code;
- *   2. after `jobsPerChild` jobs, or on {type:'stop'}, it finishes the current job and exits 0;
- *   3. it reports job start/end only when a time limit applies (the parent enforces it);
- *   4. job events go to the parent only when the parent asked for them ({type:'events'}: someone
+ * A job process (the default mode): the registered worker itself — its own pid is in the id
+ * `host:pid:queues`, its title is the worker's — running the loop with its own Redis connection,
+ * one round trip per job (finish + reserve). Its host (the `resque start` process or the app
+ * embedding a Worker, src/engine/job-process-host.ts) forks it, registers it, heartbeats for it,
+ * enforces its limits and settles what it leaves when it dies.
+ *   1. it loads the app, connects and builds its loop while the host registers it, and takes no
+ *      job before the host's `go` (a `stop` first: it exits 0 having taken nothing);
+ *   2. jobs run here; after `jobsPerChild` jobs, or on {type:'stop'}, it finishes the current job
+ *      and exits 0 (its share done: EXIT_RECYCLE, and the host starts another under a new id);
+ *   3. it reports job start/end only when a time limit applies (the host enforces it);
+ *   4. job events go to the host only when the host asked for them ({type:'events'}: someone
  *      listens to the embedded Worker), batched per turn of the event loop, so a drain without
  *      listeners sends nothing per job;
- *   5. its log lines go to its stdout, to the parent (an embedded worker with a log stream of its
+ *   5. its log lines go to its stdout, to the host (an embedded worker with a log stream of its
  *      own), or nowhere (silent);
- *   6. it stops gracefully if the parent disappears; after --redis-timeout of outage it exits 75.
- *      Before exiting it waits until every message it sent has been handed to the channel.
- * Control signals aimed at the process group are ignored: the worker decides.
+ *   6. control signals sent to it (QUIT, TERM, INT, USR1, USR2, CONT: its pid is the worker's)
+ *      are handed to the host, which decides for both; TERM also ends it at once, as before;
+ *   7. if the host disappears it stops gracefully, puts back what it parked and unregisters
+ *      itself; after --redis-timeout of outage it exits 75. Before exiting it waits until every
+ *      message it sent has been handed to the channel.
  */
 import { Writable } from 'node:stream';
 import { Connection } from '../redis/connection';
@@ -25,8 +31,10 @@ import { RedisOutageError } from '../loop/loop';
 import { EventOutbox, drainToParent, sendToParent } from './ipc';
 import {
   EXIT_RECYCLE, EXIT_REDIS_OUTAGE, WORKER_CHILD_ENV,
-  type FromJobProcess, type JobProcessSettings, type ToJobProcess,
+  type ControlSignal, type FromJobProcess, type JobProcessSettings, type ToJobProcess,
 } from '../engine/job-process-protocol';
+import { unregisterWorker, workerId } from '../store/workers';
+import { requeueParked } from '../store/recovery';
 
 function send(m: FromJobProcess): boolean {
   return sendToParent(m);
@@ -54,22 +62,45 @@ function makeLogger(s: JobProcessSettings): Logger {
   });
 }
 
+const CONTROL: readonly ControlSignal[] = ['SIGQUIT', 'SIGINT', 'SIGUSR1', 'SIGUSR2', 'SIGCONT'];
+
 async function main(): Promise<number> {
   const settings = JSON.parse(process.env[WORKER_CHILD_ENV] ?? '{}') as JobProcessSettings;
-  const { config, workerId } = settings;
+  const { config } = settings;
+  // The id the host registers us under (same function, same host name, our pid).
+  const id = workerId(config.queues);
   // Listen first: a pause or stop sent while we are still loading must not be lost.
   const early: ToJobProcess[] = [];
   let control: (m: ToJobProcess) => void = (m) => early.push(m);
-  process.on('message', (m: ToJobProcess) => control(m));
+  let go!: (start: boolean) => void;
+  const registered = new Promise<boolean>((resolve) => { go = resolve; });
+  process.on('message', (m: ToJobProcess) => {
+    if (m.type === 'go') go(m.id === id);
+    else control(m);
+  });
   send({ type: 'ready' });
-  // Our worker died: stop at once. Its recovery settles the job we hold (finishing it here
-  // instead would race that recovery).
-  process.on('disconnect', () => process.exit(1));
-  for (const sig of ['SIGQUIT', 'SIGINT', 'SIGUSR1', 'SIGUSR2', 'SIGCONT', 'SIGHUP'] as const) process.on(sig, () => undefined);
+  // Our host died: finish the current job, then tidy up after ourselves (nobody else will).
+  let orphaned = false;
+  process.on('disconnect', () => {
+    orphaned = true;
+    go(false);
+    control({ type: 'stop' });
+  });
+  for (const sig of CONTROL) process.on(sig, () => send({ type: 'signal', name: sig }));
+  process.on('SIGHUP', () => undefined);
+  const onTerm = (): void => {
+    send({ type: 'signal', name: 'SIGTERM' }); // the host decides whether another one comes
+    // A job that handles TERM itself (to finish cleanly, or to ignore it) keeps it, as it always
+    // did; otherwise TERM ends us at once, once the host has been told.
+    if (process.listenerCount('SIGTERM') > 1) return;
+    void drainToParent().then(() => { process.removeListener('SIGTERM', onTerm); process.kill(process.pid, 'SIGTERM'); });
+  };
+  process.on('SIGTERM', onTerm);
   const logger = makeLogger(settings);
   const events = new EventOutbox((list) => send({ type: 'events', list }));
   const app = config.app ? await loadApp(config.app) : {};
   const connection = new Connection(config.redis, config.database, { maxRetriesPerRequest: 1 });
+  const keys = new Keys(config.namespace);
   let timed = false;
   const executor = new InProcessExecutor({
     jobsDir: config.jobsDir, app, afterFork: true, debug: config.logLevel === 'debug',
@@ -83,7 +114,7 @@ async function main(): Promise<number> {
     },
   });
   const { worker, ops, cursor } = assembleLoop({
-    config, id: workerId, connection, keys: new Keys(config.namespace), app, executor, logger, firstFork: false,
+    config, id, connection, keys, app, executor, logger, firstFork: false,
     maxJobs: config.jobsPerChild, batching: true, events,
   });
   let clean = false;
@@ -92,23 +123,15 @@ async function main(): Promise<number> {
     recycled = true;
     worker.stop('graceful');
   };
-  let busy: boolean | undefined;
-  worker.on('job', (r) => {
-    if (busy !== true) send({ type: 'state', busy: true, queue: r.queue, className: r.job?.className ?? '?' });
-    busy = true;
-  });
-  worker.on('idle', () => {
-    if (busy !== false) send({ type: 'state', busy: false });
-    busy = false;
-  });
   worker.on('settled', () => {
     if (timed) send({ type: 'job-end' });
     timed = false;
     // Grown past the soft limit: finish here and let a fresh process take over (cheap check).
     if (config.maxChildMemory > 0 && process.memoryUsage.rss() / 1048576 > config.maxChildMemory) recycle();
   });
+  let stopped = false;
   control = (m) => {
-    if (m.type === 'stop') worker.stop('graceful');
+    if (m.type === 'stop') { stopped = true; worker.stop('graceful'); go(false); }
     else if (m.type === 'recycle') recycle();
     else if (m.type === 'pause') worker.pause();
     else if (m.type === 'resume') worker.resume();
@@ -116,9 +139,15 @@ async function main(): Promise<number> {
   };
   for (const m of early.splice(0)) control(m);
   try {
+    // No job before the host has registered us; stopped (or orphaned) first: nothing was taken.
+    if (!(await registered) || stopped) {
+      clean = true;
+      if (!orphaned && !stopped) logger.error(`Job process ${process.pid}: the host registered another id than ${id}`);
+      return orphaned || stopped ? 0 : 1;
+    }
     await worker.run();
     clean = true;
-    // Drained (--once) or told to stop: 0. Did its share or grew too big: the worker starts another.
+    // Drained (--once) or told to stop: 0. Did its share or grew too big: the host starts another.
     return recycled || (worker.processed >= config.jobsPerChild && !worker.drained) ? EXIT_RECYCLE : 0;
   } catch (e) {
     logger.error(`Job process stopped: ${(e as Error).message}`);
@@ -126,6 +155,13 @@ async function main(): Promise<number> {
   } finally {
     cursor?.close(clean);
     await ops.close();
+    if (orphaned) {
+      // What we parked goes back, and our id leaves the registry (bounded: Redis may be gone too).
+      await Promise.race([
+        (async () => { const r = await connection.client(); await requeueParked(r, keys, id); await unregisterWorker(r, keys, id); })(),
+        new Promise((resolve) => setTimeout(resolve, 5000).unref()),
+      ]).catch((e: unknown) => logger.error(`Could not unregister ${id}: ${(e as Error).message}`));
+    }
     connection.close().catch(() => undefined);
     events.flush();
     logger.flush();

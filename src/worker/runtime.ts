@@ -1,19 +1,26 @@
 /**
- * One registered Resque worker, start to stop, inside whatever process runs it (the CLI's worker
- * process, a WorkerPool's worker process, or an app embedding a Worker). It installs no signal
- * handler, never exits the process, and leaves no timer or handle behind once stopped.
- *   1. start(): connect, settle the leftovers of a previous worker with our id and the dead
- *      workers (failed as PruneDeadWorkerDirtyExit, or requeued with requeueOrphans), register
- *      (`workers`, `worker:ID:started`, heartbeat), run beforeFirstFork, start the engine — a job
- *      process running the loop (default), the loop with a fresh process per job (strict), or the
- *      loop in this process — then resolve; a failure is logged, cleaned up, and rejects;
- *   2. while it runs: heartbeat every 60 s, recovery every 15 s and after reconnects;
+ * One Resque worker, start to stop, inside whatever process runs it (`resque start`, a
+ * WorkerPool's worker process, or an app embedding a Worker). It installs no signal handler,
+ * never exits the process, and leaves no timer or handle behind once stopped.
+ *   1. start(): connect, settle the dead workers (failed as PruneDeadWorkerDirtyExit, or requeued
+ *      with requeueOrphans), run beforeFirstFork, start the engine, then resolve; a failure is
+ *      logged, cleaned up, and rejects. The engines:
+ *      - default: a job process runs the loop and is the registered worker (its pid in the id);
+ *        this process forks it first (while it boots we connect and register it), registers
+ *        each replacement under its new id and unregisters the old one (src/engine/job-process-host.ts);
+ *      - strict (`jobsPerChild: 1`) and in-process: the loop runs here, under this process's id;
+ *      registering is `workers`, `worker:ID:started` and the heartbeat, after settling the
+ *      leftovers of a previous worker with the same id;
+ *   2. while it runs: heartbeat every 60 s, recovery every 15 s and after reconnects (never of
+ *      the job processes this process hosts: it settles those itself);
  *   3. stop('graceful' | 'immediate'), pause(), resume(), killCurrent() drive the engine (a stop
  *      asked for while starting applies as soon as the engine exists);
  *   4. when the engine ends (stopped, drained with `once`, or an error such as a Redis outage past
  *      redisTimeout): close the engine, put back parked jobs, unregister, close Redis, and settle
  *      `finished` with a report (it never rejects).
  * One id (`host:pid:queues`) runs at most once per process: two would share their Redis keys.
+ * So N default-engine workers can share one host process (each job process has its own pid),
+ * and N strict or in-process workers need N processes.
  */
 import { Connection } from '../redis/connection';
 import { Keys } from '../redis/keys';
@@ -33,6 +40,8 @@ import { recoverDeadWorker, requeueParked, settleOwnLeftovers, withRecoveryLock 
 import { paused } from '../proctitle';
 import { assembleLoop, setTitle } from '../engine/assemble';
 import { ChildWorkerHost } from '../engine/job-process-host';
+import { RedisWorkerOps } from '../engine/redis-ops';
+import { hostsJobProcesses } from './run-where';
 import type Redis from 'ioredis';
 
 const HEARTBEAT_SECONDS = 60;
@@ -75,6 +84,8 @@ interface Loop {
 
 interface Engine {
   loop: Loop;
+  /** The default engine: the ids are its job processes'. */
+  host?: ChildWorkerHost;
   start(): Promise<void>;
   /** `clean`: the loop ended normally (it holds no job). */
   close(clean: boolean): Promise<void>;
@@ -82,11 +93,19 @@ interface Engine {
   eventsChanged(): void;
 }
 
-/** Ids of the workers running in this process. */
+/** Ids of the workers running in this process (strict, in-process). */
 const runningIds = new Set<string>();
+/** Ids of the job processes this process hosts: it settles them itself, so recovery leaves them alone. */
+const hostedIds = new Set<string>();
 
 export class WorkerRuntime {
-  readonly id: string;
+  /** This process's id: the strict and in-process engines register it. */
+  private readonly ownId: string;
+  /** The default engine's last job process id. */
+  private lastSeat = '';
+  /** Settles once start() has recovered the dead (a job process registers only after that). */
+  private readonly recovery: Promise<void>;
+  private recovered!: (error?: unknown) => void;
   /** Settles once the worker has unregistered (or failed to start); never rejects. */
   readonly finished: Promise<WorkerStopReport>;
   private settle!: (r: WorkerStopReport) => void;
@@ -96,34 +115,65 @@ export class WorkerRuntime {
   private readonly keys: Keys;
 
   constructor(private readonly o: RuntimeOptions) {
-    this.id = workerId(o.config.queues);
+    this.ownId = workerId(o.config.queues);
+    this.recovery = new Promise<void>((resolve, reject) => {
+      this.recovered = (e) => (e === undefined ? resolve() : reject(e instanceof Error ? e : new Error(String(e))));
+    });
+    this.recovery.catch(() => undefined);
     this.keys = new Keys(o.config.namespace);
     this.finished = new Promise<WorkerStopReport>((resolve) => { this.settle = resolve; });
   }
 
+  /**
+   * The registered id: this process's (strict, in-process), or the current job process's
+   * (default: '' until the first one is registered; after it, the last one's).
+   */
+  get id(): string {
+    return this.hosted ? this.lastSeat : this.ownId;
+  }
+
+  /** The default engine (a job process is the worker). */
+  private get hosted(): boolean {
+    return hostsJobProcesses(this.o.config);
+  }
+
+  /** The id registered right now, heartbeat due (none between two job processes). */
+  private get liveId(): string | undefined {
+    return this.hosted ? this.engine?.host?.workerId : this.ownId;
+  }
+
   /** Resolves once registered and running; rejects (after cleaning up) when it cannot start. */
   async start(): Promise<void> {
-    if (runningIds.has(this.id)) {
-      throw this.logged(new OptionError(`A worker with the id ${this.id} already runs in this process: two would share their Redis keys. Give another queue list, or use a WorkerPool.`));
+    if (!this.hosted && runningIds.has(this.ownId)) {
+      throw this.logged(new OptionError(`A worker with the id ${this.ownId} already runs in this process: two would share their Redis keys. Give another queue list, or use a WorkerPool.`));
     }
-    runningIds.add(this.id);
+    if (!this.hosted) runningIds.add(this.ownId);
     const connection = new Connection(this.o.config.redis, this.o.config.database, { maxRetriesPerRequest: 1 });
     let redis: Redis | undefined;
+    let early: Promise<void> | undefined;
     try {
       const app = await this.loadApp();
+      this.engine = this.makeEngine(connection, app);
+      this.replayControl();
+      // The job process boots while we connect and recover (start-up is two Node boots otherwise),
+      // unless beforeFirstFork must run before it exists.
+      if (this.hosted && !app.hooks?.beforeFirstFork) {
+        early = this.engine.start();
+        early.catch(() => undefined);
+      }
       redis = await connection.client();
       this.title('Starting');
-      this.engine = this.makeEngine(connection, redis, app);
-      this.replayControl();
       await this.register(connection, redis);
+      this.recovered();
     } catch (e) {
+      this.recovered(e);
       this.o.logger.error((e as Error).message);
       await this.abort(connection, redis, e);
       throw e;
     }
     const background = this.keepAlive(connection, redis);
     try {
-      await this.engine.start();
+      await (early ?? this.engine.start());
     } catch (e) {
       this.o.logger.error(`Worker stopped on an error: ${(e as Error).message}`);
       await this.shutdown(connection, redis, background, false, errorReport(e));
@@ -175,27 +225,35 @@ export class WorkerRuntime {
     else if (this.pausedNow) this.engine?.loop.pause();
   }
 
-  /** Settle what we left (and what the dead left), then announce ourselves. */
+  /** Settle what the dead left; then (strict, in-process) what we left, and announce ourselves. */
   private async register(connection: Connection, redis: Redis): Promise<void> {
     const { config, logger } = this.o;
-    await recoverOwnLeftovers(redis, this.keys, this.id, config, logger);
-    await recover(connection, this.keys, this.id, config, logger);
-    await registerWorker(redis, this.keys, this.id);
-    logger.notice(`*** Starting worker ${this.id}`);
+    if (this.hosted) return recover(connection, this.keys, this.ownId, config, logger, true); // wait: a job process may be registering
+    await recoverOwnLeftovers(redis, this.keys, this.ownId, config, logger);
+    await recover(connection, this.keys, this.ownId, config, logger);
+    await this.announce(redis, this.ownId);
+  }
+
+  private async announce(redis: Redis, id: string): Promise<void> {
+    await registerWorker(redis, this.keys, id);
+    this.o.logger.notice(`*** Starting worker ${id}`);
   }
 
   /** Heartbeat and recovery while running; returns their disposer. */
   private keepAlive(connection: Connection, redis: Redis): () => void {
     const { config, logger } = this.o;
     const report = (e: unknown): void => this.reportError(e);
-    const timers = [
-      setInterval(() => { heartbeat(redis, this.keys, this.id).catch(report); }, HEARTBEAT_SECONDS * 1000),
-      setInterval(() => { recover(connection, this.keys, this.id, config, logger).catch(report); }, RECOVERY_SECONDS * 1000),
-    ];
+    // Only a registered id beats: a beat re-registers a vanished entry, so none for a closed one.
+    const beat = (): void => {
+      const id = this.liveId;
+      if (id) heartbeat(redis, this.keys, id).catch(report);
+    };
+    const prune = (): void => { recover(connection, this.keys, this.liveId ?? this.ownId, config, logger).catch(report); };
+    const timers = [setInterval(beat, HEARTBEAT_SECONDS * 1000), setInterval(prune, RECOVERY_SECONDS * 1000)];
     for (const t of timers) t.unref();
     const onReconnect = (): void => {
-      heartbeat(redis, this.keys, this.id).catch(report);
-      recover(connection, this.keys, this.id, config, logger).catch(report);
+      beat();
+      prune();
     };
     redis.on('ready', onReconnect);
     return () => {
@@ -224,14 +282,18 @@ export class WorkerRuntime {
     background();
     this.title('Shutting down');
     try {
+      const id = this.liveId;
       await this.engine?.close(clean);
       // Bounded: after a Redis outage these may never answer; recovery by the next worker covers us.
-      await withTimeout(requeueParked(redis, this.keys, this.id).then(() => unregisterWorker(redis, this.keys, this.id)), 5000)
-        .catch((e: Error) => this.o.logger.error(`Could not unregister ${this.id}: ${e.message}`));
+      // (The default engine has unregistered each job process already, unless Redis was gone.)
+      if (id && !this.hosted) {
+        await withTimeout(requeueParked(redis, this.keys, id).then(() => unregisterWorker(redis, this.keys, id)), 5000)
+          .catch((e: Error) => this.o.logger.error(`Could not unregister ${id}: ${e.message}`));
+      }
       await withTimeout(connection.close(), 2000).catch(() => redis.disconnect());
-      this.o.logger.notice(`*** Worker ${this.id} stopped`);
+      if (!this.hosted) this.o.logger.notice(`*** Worker ${this.ownId} stopped`);
     } finally {
-      runningIds.delete(this.id);
+      if (!this.hosted) runningIds.delete(this.ownId);
       this.settle(report);
     }
   }
@@ -240,7 +302,7 @@ export class WorkerRuntime {
   private async abort(connection: Connection, redis: Redis | undefined, e: unknown): Promise<void> {
     await this.engine?.close(true).catch(() => undefined);
     await withTimeout(connection.close(), 2000).catch(() => redis?.disconnect());
-    runningIds.delete(this.id);
+    if (!this.hosted) runningIds.delete(this.ownId);
     this.settle(errorReport(e));
   }
 
@@ -255,28 +317,53 @@ export class WorkerRuntime {
     if (sink?.wants('error')) sink.emit({ name: 'error', error: { name: err.name, message: err.message } });
   }
 
+  /** This process's title, when it is the worker (strict, in-process); a job process sets its own. */
   private title(status: string): void {
-    if (this.o.titles) setTitle(status);
+    if (this.o.titles && !this.hosted) setTitle(status);
   }
 
   /**
-   * The three ways to run jobs: the default (a job process runs the loop, we supervise it),
-   * strict `jobsPerChild: 1` (we run the loop, each job in a fresh process), in-process.
+   * The three ways to run jobs: the default (a job process runs the loop and is the worker, we
+   * host it), strict `jobsPerChild: 1` (we run the loop, each job in a fresh process), in-process.
    */
-  private makeEngine(connection: Connection, redis: Redis, app: AppModule): Engine {
+  private makeEngine(connection: Connection, app: AppModule): Engine {
     const { config, logger } = this.o;
     const keys = this.keys;
-    const id = this.id;
     const usage = (u: UsageSample): void => {
-      redis.hset(keys.workerUsage(id), 'pid', u.pid, 'rss_mb', u.rssMb.toFixed(1), 'cpu', u.cpu.toFixed(1), 'at', Math.floor(u.at / 1000)).catch(() => undefined);
+      const id = this.hosted ? workerId(config.queues, u.pid) : this.ownId;
+      connection.client()
+        .then((r) => r.hset(keys.workerUsage(id), 'pid', u.pid, 'rss_mb', u.rssMb.toFixed(1), 'cpu', u.cpu.toFixed(1), 'at', Math.floor(u.at / 1000)))
+        .catch(() => undefined);
     };
     const hooks = app.hooks ?? {};
     const debug = config.logLevel === 'debug';
-    const parts = { config, id, connection, keys, app, logger, titles: this.o.titles };
-    if (!config.inProcess && config.jobsPerChild > 1) {
-      const { ops } = assembleLoop({ ...parts, executor: new InProcessExecutor({ jobsDir: config.jobsDir, app, debug }), firstFork: false });
+    if (this.hosted) {
+      const seatOps = new Map<string, RedisWorkerOps>();
       const host = new ChildWorkerHost({
-        config, workerId: id, connection, keys, ops, logger, hooks, onSample: usage, titles: this.o.titles,
+        config, connection, keys, logger, hooks, onSample: usage,
+        seats: {
+          open: async (pid) => {
+            await this.recovery; // the job process boots meanwhile; it is registered after the dead are settled
+            const id = workerId(config.queues, pid);
+            const redis = await connection.client();
+            hostedIds.add(id);
+            await recoverOwnLeftovers(redis, keys, id, config, logger); // a pid used again
+            await this.announce(redis, id);
+            this.lastSeat = id;
+            const ops = new RedisWorkerOps(connection, keys, id, false, app.failureBackend);
+            seatOps.set(id, ops);
+            return { id, ops };
+          },
+          close: async (id) => {
+            const redis = await connection.client();
+            await requeueParked(redis, keys, id);
+            await unregisterWorker(redis, keys, id);
+            hostedIds.delete(id);
+            await seatOps.get(id)?.close();
+            seatOps.delete(id);
+            logger.notice(`*** Worker ${id} stopped`);
+          },
+        },
         ...(this.o.events ? { events: this.o.events } : {}),
         logTo: this.o.logTo ?? 'stdout',
         ...(this.o.logTo === 'parent' ? { timestamps: logger.timestamps } : {}),
@@ -284,11 +371,17 @@ export class WorkerRuntime {
       });
       return {
         loop: host,
-        start: async () => { await hooks.beforeFirstFork?.({ id, queues: config.queues, pid: process.pid }); },
-        close: () => ops.close(),
+        host,
+        start: async () => {
+          await hooks.beforeFirstFork?.({ id: this.ownId, queues: config.queues, pid: process.pid });
+          await host.start();
+        },
+        close: () => host.dispose(),
         eventsChanged: () => host.eventsChanged(),
       };
     }
+    const id = this.ownId;
+    const parts = { config, id, connection, keys, app, logger, titles: this.o.titles };
     const executor: Executor = config.inProcess ? new InProcessExecutor({ jobsDir: config.jobsDir, app, debug }) : new ChildRunner({
       jobsDir: config.jobsDir, app: config.app, jobsPerChild: config.jobsPerChild, killGraceMs: config.killGrace * 1000,
       timeoutSec: config.timeout, hardMemoryMb: config.hardChildMemory, maxMemoryMb: config.maxChildMemory, onSample: usage, debug,
@@ -329,12 +422,13 @@ async function recoverOwnLeftovers(redis: Redis, keys: Keys, id: string, config:
 }
 
 /** Prune the dead workers, unless another worker is doing it right now (then the next round does). */
-async function recover(connection: Connection, keys: Keys, self: string, config: WorkerConfig, logger: Logger): Promise<void> {
+async function recover(connection: Connection, keys: Keys, self: string, config: WorkerConfig, logger: Logger, wait = false): Promise<void> {
   const redis = await connection.client();
   await withRecoveryLock(redis, keys, self, async () => {
     for (const dead of await findDeadWorkers(redis, keys, self, { staleSeconds: STALE_SECONDS })) {
+      if (hostedIds.has(dead.id)) continue; // a job process of ours: its host settles it
       const report = await recoverDeadWorker(redis, keys, dead.id, { requeue: config.requeueOrphans, reason: dead.why, byWorker: self });
       logger.notice(`Pruned dead worker ${dead.id}: ${report.failed.length} job(s) failed, ${report.requeued.length} requeued`);
     }
-  });
+  }, { wait });
 }

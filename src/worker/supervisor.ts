@@ -1,5 +1,7 @@
 /**
- * COUNT > 1: the started process supervises N worker processes and runs no jobs itself.
+ * COUNT > 1 with strict or in-process workers (each needs a process: its loop's pid is in its id;
+ * default-engine workers share the started process instead, src/worker/fleet.ts): the started
+ * process supervises N worker processes and runs no jobs itself.
  *   1. forks N `resque start … --count=1` processes (their command line says "resque", so
  *      php-resque's and Ruby's same-host pruning leave them alone) with RESQUE_SUPERVISED=1;
  *   2. restarts one that dies abnormally ("*** A child worker died: PID"), with a short pause

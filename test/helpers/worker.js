@@ -175,16 +175,34 @@ function startWorker({ srv, ns, queue = 'default', args = [], env = {}, jobs = J
   argv.push(...args);
   const w = spawnResque(argv, { env });
   w.queue = queue;
-  /** The id php-resque would give this process: host:pid:queues. */
-  w.id = `${HOST}:${w.pid}:${queue}`;
+  // In-process and strict workers run their loop in the started process; by default the worker is
+  // the job process the started process hosts (one per worker, replaced under a new pid).
+  w.hostsJobProcess = !argv.includes('--in-process') && !argv.includes('--jobs-per-child=1');
+  Object.defineProperty(w, 'id', {
+    enumerable: true,
+    /** The id it is registered under now: host:pid:queues, the pid of the process running its loop. */
+    get() { return `${HOST}:${w.hostsJobProcess ? w.jobPid() : w.pid}:${queue}`; },
+  });
+  /** The current job process's pid (the newest child of the started process; once it is gone, the last one seen), or '?'. */
+  let lastJobPid = '?';
+  w.jobPid = () => {
+    const kids = childPids(w.pid);
+    if (kids.length > 0) lastJobPid = Math.max(...kids);
+    return lastJobPid;
+  };
   return w;
 }
 
-/** Wait until `id` is in `NS:workers` and its :started key exists. */
+/**
+ * Wait until `id` is in `NS:workers` and its :started key exists; with `worker`, its id as it is
+ * at each look (a job process is forked after the start). Resolves the id.
+ */
 async function waitRegistered(r, ns, id, { timeoutMs = 10000, worker } = {}) {
   try {
-    await waitFor(async () => (await r.sismember(`${ns}:workers`, id)) === 1 && (await r.exists(`${ns}:worker:${id}:started`)) === 1,
-      { timeoutMs, what: `worker ${id} registered in ${ns}:workers` });
+    return await waitFor(async () => {
+      const now = worker && worker.id !== undefined ? worker.id : id;
+      return (await r.sismember(`${ns}:workers`, now)) === 1 && (await r.exists(`${ns}:worker:${now}:started`)) === 1 ? now : null;
+    }, { timeoutMs, what: `worker ${worker && worker.id !== undefined ? worker.id : id} registered in ${ns}:workers` });
   } catch (e) {
     if (worker) e.message += `\n--- worker output ---\n${worker.output}`;
     throw e;

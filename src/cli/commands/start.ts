@@ -8,10 +8,11 @@
  *      --log-level=warning, and --quiet with --verbose, --debug or another --log-level is an error.
  *   3. run checks the jobs folder (src/cli/jobs-folder.ts) once per started command — in the
  *      supervisor before it forks, or in a worker started on its own, not in supervised workers —
- *      writes the pidfile, then runs the supervisor (COUNT > 1) or one worker: the embedded Worker
- *      (src/worker/embedded.ts) built from the config, with the signal table installed around it
- *      and a graceful stop when a supervisor's IPC channel closes. The worker code is loaded on
- *      demand, so a COUNT supervisor does not load Redis code.
+ *      writes the pidfile, then runs the workers in this process (src/worker/fleet.ts: COUNT
+ *      default-engine workers, each hosting the job process that is the registered worker, or
+ *      one strict / in-process worker), or forks a process per strict / in-process worker
+ *      (src/worker/supervisor.ts). The worker code is loaded on demand, so that supervisor does
+ *      not load Redis code.
  * Numeric settings take the kind of number src/worker/options.ts assigns them (NUMERIC_SETTINGS),
  * the table the embedded Worker validates its options with.
  */
@@ -21,8 +22,8 @@ import { DEFAULTS, LOG_LEVELS, type LogFormat, type LogLevel, type WorkerConfig 
 import { OptionError } from '../../errors';
 import { Logger } from '../../log';
 import { runSupervisor } from '../../worker/supervisor';
-import { installSignals, workerSignals } from '../../worker/signals';
-import { INTERNAL, NUMERIC_SETTINGS, optionsFromConfig, type InternalWorkerOptions, type NumberKind, type NumericSetting } from '../../worker/options';
+import { runsInThisProcess } from '../../worker/run-where';
+import { NUMERIC_SETTINGS, type NumberKind, type NumericSetting } from '../../worker/options';
 import {
   catchOptionErrors, flagBoolean, fromEnv, fromFlag, invalid, noExtraWords, nonEmpty, nonNegative,
   nonNegativeInteger, parseFlags, phpEmpty, positiveInteger, type Source,
@@ -247,39 +248,15 @@ async function run(options: StartOptions, io: Io): Promise<number> {
   const pidfile = supervised ? undefined : config.pidfile;
   if (pidfile !== undefined && !writePidfile(pidfile, io)) return 1;
   try {
-    if (config.count > 1 && !supervised) return await runSupervisor({ config, logger, argv: options.argv, env: options.env });
-    return await runWorker(config, logger);
+    if (config.count > 1 && !supervised && !runsInThisProcess(config)) return await runSupervisor({ config, logger, argv: options.argv, env: options.env });
+    // Loaded here, not at the top: a supervisor of worker processes never needs Redis code.
+    const { runFleet } = require('../../worker/fleet') as typeof import('../../worker/fleet');
+    return await runFleet(supervised ? { ...config, count: 1 } : config, logger);
   } catch (e) {
     logger.error((e as Error).message);
     return 1;
   } finally {
     if (pidfile !== undefined) removePidfile(pidfile);
-  }
-}
-
-/**
- * One worker: the embedded Worker under the signal table (README "Signals"). 0 once it stopped
- * (QUIT, TERM, INT, `--once` drained), 1 when it could not start or stopped on an error (it has
- * logged why).
- */
-async function runWorker(config: WorkerConfig, logger: Logger): Promise<number> {
-  // Loaded here, not at the top: a COUNT supervisor never needs Redis code (keeps it small).
-  const { Worker } = require('../../worker/embedded') as typeof import('../../worker/embedded');
-  const options: InternalWorkerOptions = { ...optionsFromConfig(config), [INTERNAL]: { logger, folderChecked: true } };
-  const worker = new Worker(options);
-  // Installed before start: a QUIT right after start is a clean stop.
-  const disposeSignals = installSignals(workerSignals(worker, logger, config.gracefulTerm));
-  // A worker supervised over IPC stops when its supervisor goes away.
-  const onDisconnect = (): void => { worker.stop({ graceful: true }).catch(() => undefined); };
-  process.on('disconnect', onDisconnect);
-  try {
-    const started = await worker.start().then(() => true, () => false);
-    if (!started) return 1;
-    const report = await worker.waitUntilStopped();
-    return report.error ? 1 : 0;
-  } finally {
-    disposeSignals();
-    process.removeListener('disconnect', onDisconnect);
   }
 }
 
