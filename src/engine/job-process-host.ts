@@ -45,6 +45,7 @@ import { backoffMs } from '../backoff';
 import { jobInfo } from './assemble';
 import { settleCursor } from '../store/recovery';
 import { cursorPath, removeCursor } from '../store/batch-cursor';
+import { loopProcessFlags } from '../heap';
 
 /** Where the host registers its job processes: each one is a worker of its own. */
 export interface JobProcessSeats {
@@ -80,12 +81,6 @@ export interface ChildHostOptions {
   /** Receives the job process's log text when logTo is 'parent'. */
   logSink?: (text: string) => void;
 }
-
-/**
- * V8 flags of a job process. Node's default young generation (16 MB semi-spaces) is sized for
- * throughput of allocation-heavy servers; a job loop allocates little per job.
- */
-const JOB_PROCESS_V8: string[] = [];
 
 interface Exit {
   code: number | null;
@@ -222,7 +217,7 @@ export class ChildWorkerHost {
       env: { ...process.env, [WORKER_CHILD_ENV]: JSON.stringify(settings) },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'advanced', // results with BigInt cross as they are
-      execArgv: JOB_PROCESS_V8,
+      execArgv: loopProcessFlags(),
     });
     child.once('error', () => undefined);
     this.child = child;

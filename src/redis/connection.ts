@@ -7,7 +7,16 @@
  *   3. Connection owns (or borrows) a client; the first connect fails fast with a RedisConnectionError
  *      naming the address instead of queueing commands forever, later drops reconnect with backoff.
  */
-import Redis, { type RedisOptions } from 'ioredis';
+import type Redis from 'ioredis';
+import type { RedisOptions } from 'ioredis';
+
+/**
+ * ioredis, loaded on first use: it is a third of a process's start-up (≈ 43 ms here), and the
+ * default engine forks its job process before it connects (README "Performance", start-up).
+ */
+function ioredis(): typeof Redis {
+  return (require('ioredis') as { default: typeof Redis }).default;
+}
 import { OptionError, RedisConnectionError } from '../errors';
 import { backoffMs } from '../backoff';
 
@@ -145,7 +154,7 @@ export class Connection {
    * an outage surfaces as errors it can count, instead of commands waiting in a queue).
    */
   constructor(spec?: RedisSpec, database?: number, private readonly overrides: RedisOptions = {}) {
-    if (spec instanceof Redis) {
+    if (typeof spec === 'object' && spec instanceof ioredis()) {
       this.borrowed = spec;
       this.address = addressOf(spec.options);
     } else {
@@ -174,7 +183,7 @@ export class Connection {
     const state = { everReady: false };
     const base = this.base ?? this.borrowed?.options ?? {};
     const opts = clientOptions({ ...base, ...this.overrides, ...(name ? { connectionName: name } : {}) }, state);
-    const client = new Redis(opts);
+    const client = new (ioredis())(opts);
     let lastError = '';
     client.on('error', (e: Error & { code?: string }) => { lastError = e.code ?? e.message; });
     client.on('ready', () => { state.everReady = true; });

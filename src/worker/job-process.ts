@@ -100,6 +100,8 @@ async function main(): Promise<number> {
   const events = new EventOutbox((list) => send({ type: 'events', list }));
   const app = config.app ? await loadApp(config.app) : {};
   const connection = new Connection(config.redis, config.database, { maxRetriesPerRequest: 1 });
+  // Connect while the host registers us (the loop's first call would otherwise wait for it).
+  connection.client().catch(() => undefined);
   const keys = new Keys(config.namespace);
   let timed = false;
   const executor = new InProcessExecutor({

@@ -18,6 +18,7 @@ import type { Logger } from '../log';
 import { installSignals } from './signals';
 import { procTitle, supervisorTitle } from '../proctitle';
 import { VERSION } from '../version';
+import { loopProcessFlags } from '../heap';
 
 const FORWARDED: readonly NodeJS.Signals[] = ['SIGQUIT', 'SIGTERM', 'SIGINT', 'SIGUSR1', 'SIGUSR2', 'SIGCONT'];
 const STOPPING: ReadonlySet<NodeJS.Signals> = new Set(['SIGQUIT', 'SIGTERM', 'SIGINT']);
@@ -51,6 +52,7 @@ export function runSupervisor(opts: SupervisorOptions): Promise<number> {
       const child = fork(bin, [...opts.argv, '--count=1'], {
         env: { ...opts.env, RESQUE_SUPERVISED: '1' },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        execArgv: [...process.execArgv, ...loopProcessFlags()],
       });
       children.add(child);
       child.once('exit', (code, signal) => {
