@@ -1029,7 +1029,7 @@ function buildReport({ startedAt, durationSec, machine: m, drains, footprint, en
     ['enqueue: ours bulk / nr one-at-a-time', e('oursBulk'), e('nrOne'), 'jobs/s', 'higher'],
     ['latency p50: ours / node-resque', latSum.ours.p50.median, latSum.nr.p50.median, 'ms', 'lower'],
     ['latency p99: ours / node-resque', latSum.ours.p99.median, latSum.nr.p99.median, 'ms', 'lower'],
-    ['peak RSS: ours ×4 supervisor+workers+children / nr ×4 process', sumRss(rssSum, 'ours-default-x4', ['supervisor', 'worker', 'child'], { worker: 4, child: 4 }), rssSum['nr-x4/process']?.peakMb.median, 'MB', 'lower'],
+    ['peak RSS: ours ×4 supervisor+job processes / nr ×4 process', sumRss(rssSum, 'ours-default-x4', ['supervisor', 'child'], { child: 4 }), rssSum['nr-x4/process']?.peakMb.median, 'MB', 'lower'],
     ['peak RSS: ours in-process ×4 supervisor+workers / nr ×4 process', sumRss(rssSum, 'ours-inproc-x4', ['supervisor', 'worker'], { worker: 4 }), rssSum['nr-x4/process']?.peakMb.median, 'MB', 'lower'],
     [`RSS after ${fpN}: ours --count=4 tree / node-resque ×4`, fpRss('ours-default-x4'), fpRss('nr-x4'), 'MB', 'lower'],
   ], 'nodeResque');
@@ -1084,7 +1084,7 @@ function buildReport({ startedAt, durationSec, machine: m, drains, footprint, en
 
   out.push(ratioTable('Ratios ours / node-resque (medians)', 'node-resque', 'nodeResque', nrRatios));
   out.push('');
-  out.push('Peak RSS ratios add 4 × the largest worker/child peak (count=4: one worker process each, one live child each).');
+  out.push('Peak RSS ratios add 4 × the largest worker or job-process peak (count=4: four of them).');
   out.push('');
   out.push(perRoundTable('Ratios ours / node-resque per round (jobs/s, same round)', nrPerRound));
   out.push('');
