@@ -54,6 +54,13 @@ export class Keys {
   inflightPrefix(workerId: string): string { return `${this.ns}worker:${workerId}:inflight:`; }
   /** Ours: held by the one worker recovering dead workers right now (string, with a TTL). */
   recoveryLock(): string { return `${this.ns}resque-ts:recovering`; }
+  /**
+   * Ours: the KEY a script is given where a key does not apply (a job without an id has no status
+   * or pid key; a settle with nothing to pop). It is inside the namespace, so a Redis user
+   * restricted to `~PREFIX:*` may name it (an empty key is refused: NOPERM), it is never written,
+   * and the scripts' `present(k)` tells it apart: it ends with a NUL byte, which no key we build does.
+   */
+  absent(): string { return `${this.ns}\0`; }
   /** Ours: last resource sample of a worker's child (hash). */
   workerUsage(workerId: string): string { return `${this.ns}worker:${workerId}:usage`; }
 

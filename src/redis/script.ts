@@ -49,6 +49,8 @@ export class Script<S extends ScriptSpec = ScriptSpec> {
       if (!this.spec.restKeys) throw new TypeError(`script ${this.name} takes no variable KEYS`);
       keys.push(...call.restKeys);
     }
+    // A Redis user restricted to `~PREFIX:*` may not name the empty key (NOPERM): Keys.absent() is the placeholder.
+    if (keys.includes('')) throw new TypeError(`script ${this.name}: an empty KEY (give Keys.absent() where a key does not apply)`);
     if (call.restArgs && call.restArgs.length > 0) {
       if (!this.spec.restArgs) throw new TypeError(`script ${this.name} takes no variable ARGV`);
       args.push(...call.restArgs);

@@ -61,13 +61,13 @@ export class WorkerJobs {
     const first = done[0];
     const pop = first
       ? { doneInflight: this.inflight(first.queue), doneProcessed: k.stat('processed'), doneProcessedWorker: k.stat('processed', this.workerId) }
-      : { doneInflight: '', doneProcessed: '', doneProcessedWorker: '' };
+      : { doneInflight: k.absent(), doneProcessed: k.absent(), doneProcessedWorker: k.absent() };
     const popArgs = first ? { doneCount: done.length, doneHeadSha: sha1(first) } : { doneCount: 0, doneHeadSha: '' };
     const fin = last ? await this.finishParams(last.r, last.s) : this.noFinish();
     const reserving = queues.length > 0 ? this.reserveParams(queues, childPid, max) : undefined;
     const rk = reserving ? [reserving[0], ...reserving[1]] : [];
     const ra = reserving ? [...RESERVE_SPEC.args.map((n) => reserving[2][n]), ...reserving[3]] : [];
-    const pidKeys = done.map((r) => (r.job?.id ? k.jobPid(r.job.id) : ''));
+    const pidKeys = done.map((r) => (r.job?.id ? k.jobPid(r.job.id) : k.absent()));
     const reply = (await settle.callBuffer(await this.redis(), {
       keys: { ...pop, ...fin.keys }, args: { ...popArgs, ...fin.args }, restKeys: [...rk, ...pidKeys], restArgs: ra,
     })) as [unknown, unknown, unknown];
@@ -79,11 +79,11 @@ export class WorkerJobs {
     if (!first) return;
     const k = this.keys;
     const id = first.job?.id ?? first.looseId?.id;
-    const statusKey = id ? k.status(id, first.job?.prefix ?? first.looseId?.prefix ?? '') : '';
+    const statusKey = id ? k.status(id, first.job?.prefix ?? first.looseId?.prefix ?? '') : k.absent();
     await giveBack.call(await this.redis(), {
       keys: { inflight: this.inflight(first.queue), queue: k.queue(first.queue), worker: k.worker(this.workerId), status: statusKey },
       args: { count: jobs.length, headSha: sha1(first), now: unixNow() },
-      restKeys: jobs.map((r) => (r.job?.id ? k.jobPid(r.job.id) : '')),
+      restKeys: jobs.map((r) => (r.job?.id ? k.jobPid(r.job.id) : k.absent())),
     });
   }
 
@@ -99,7 +99,7 @@ export class WorkerJobs {
   /** finish_job's KEYS and ARGV when there is no job to finish (its headSha '' skips it): built once, used by most settles. */
   private noFinish(): FinishParams {
     if (!this.emptyFinish) {
-      const keys = Object.fromEntries(FINISH_SPEC.keys.map((n) => [n, ''])) as Record<FinishKey, string>;
+      const keys = Object.fromEntries(FINISH_SPEC.keys.map((n) => [n, this.keys.absent()])) as Record<FinishKey, string>;
       const args = Object.fromEntries(FINISH_SPEC.args.map((n) => [n, ''])) as Record<FinishArg, ScriptArg>;
       this.emptyFinish = { keys: { ...keys, worker: this.keys.worker(this.workerId) }, args };
     }
@@ -146,7 +146,7 @@ export class WorkerJobs {
       keys: {
         worker: k.worker(this.workerId), inflight: this.inflight(r.queue), processed: k.stat('processed'), processedWorker: k.stat('processed', this.workerId),
         failedCount: k.stat('failed'), failedCountWorker: k.stat('failed', this.workerId), failed: k.failed(),
-        status: id ? k.status(id, prefix) : '', pid: id ? k.jobPid(id) : '', queue: k.queue(r.queue),
+        status: id ? k.status(id, prefix) : k.absent(), pid: id ? k.jobPid(id) : k.absent(), queue: k.queue(r.queue),
       },
       args: {
         recordHead: record[0], finalStatus: code, now: unixNow(), result, statusTtl: STATUS_TTL, countFailed: countFailed ? '1' : '0',

@@ -118,7 +118,7 @@ export async function settleCursor(redis: Redis, keys: Keys, id: string, queue: 
     const done = await redis.lrange(list, 0, cursor.done - 1);
     const pidKeys = done.map((raw) => {
       const jobId = looseJobId(raw);
-      return jobId === undefined ? '' : keys.jobPid(jobId);
+      return jobId === undefined ? keys.absent() : keys.jobPid(jobId);
     });
     await popDoneJobs(redis, keys, { workerId: id, list, done: cursor.done, sha: cursor.sha, pidKeys });
     // Point the cursor at the new head, so a retry after a failure from here on reads it right.

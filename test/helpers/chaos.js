@@ -259,7 +259,9 @@ async function runChaos({ seed = Date.now() >>> 0, blocking = false, jobs = 300,
       }
       const workers = childPidsOf(sup.pid);
       if (workers.length === 0) continue;
-      const children = new Set(workers.flatMap((w) => childPidsOf(w)));
+      // The processes that run jobs: in the default engine the supervisor's children are the job
+      // processes themselves (each one a registered worker); in strict mode their children.
+      const children = new Set([...workers, ...workers.flatMap((w) => childPidsOf(w))]);
       if (rnd.chance(0.65)) {
         const running = (await r.mget(...(await scan(r, `${ns}:job:*:pid`)).concat(`${ns}:none`)))
           .filter(Boolean).map(Number).filter((p) => children.has(p));

@@ -12,8 +12,8 @@ import { FINISH_SPEC, JOB_STEPS_LUA } from './job-steps';
  * KEYS[5] failedCount         stat:failed
  * KEYS[6] failedCountWorker   stat:failed:WID
  * KEYS[7] failed              the failure list
- * KEYS[8] status              job:[PREFIX_]ID:status, or ''
- * KEYS[9] pid                 job:ID:pid, or ''
+ * KEYS[8] status              job:[PREFIX_]ID:status, or Keys.absent()
+ * KEYS[9] pid                 job:ID:pid, or Keys.absent()
  * KEYS[10] queue              queue:Q (for a requeue)
  * ARGV[1] recordHead          the record up to `"payload":` ('' = no record here)
  * ARGV[2] finalStatus         3 or 4

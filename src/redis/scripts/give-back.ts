@@ -8,8 +8,8 @@ import { STATUS_WAITING } from '../../status-codes';
  * KEYS[1] inflight        worker:WID:inflight:Q
  * KEYS[2] queue           queue:Q
  * KEYS[3] worker          worker:WID (working-on)
- * KEYS[4] status          the first job's status key, or ''
- * KEYS[5..] pidKeys       their job:ID:pid keys ('' when none)
+ * KEYS[4] status          the first job's status key, or Keys.absent()
+ * KEYS[5..] pidKeys       their job:ID:pid keys (Keys.absent() when none)
  * ARGV[1] count           n
  * ARGV[2] headSha         SHA-1 of the first job's bytes (the in-flight head)
  * ARGV[3] now             unix seconds
@@ -24,9 +24,9 @@ local items = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
 redis.call('LTRIM', KEYS[1], #items, -1)
 for i = #items, 1, -1 do redis.call('LPUSH', KEYS[2], items[i]) end
 redis.call('DEL', KEYS[3])
-if KEYS[4] ~= '' then set_status(KEYS[4], '${STATUS_WAITING}', ARGV[3], 'null') end
+if present(KEYS[4]) then set_status(KEYS[4], '${STATUS_WAITING}', ARGV[3], 'null') end
 for i = 5, #KEYS do
-  if KEYS[i] ~= '' then redis.call('DEL', KEYS[i]) end
+  if present(KEYS[i]) then redis.call('DEL', KEYS[i]) end
 end
 return #items
 `,

@@ -9,8 +9,8 @@
  * Idempotent: it acts only while the in-flight head is the job (SHA-1 of its bytes), so a
  * finish sent again after a lost reply changes nothing.
  *   KEYS: +1 worker:WID  +2 worker:WID:inflight:Q  +3 stat:processed  +4 stat:processed:WID
- *         +5 stat:failed  +6 stat:failed:WID  +7 failed  +8 job:[PREFIX_]ID:status or ''
- *         +9 job:ID:pid or ''  +10 queue:Q
+ *         +5 stat:failed  +6 stat:failed:WID  +7 failed  +8 job:[PREFIX_]ID:status or Keys.absent()
+ *         +9 job:ID:pid or Keys.absent()  +10 queue:Q
  *   ARGV: +1 record head up to `"payload":` ('' = no failure)  +2 final status (3|4)  +3 now
  *         +4 result JSON  +5 status TTL  +6 '1' = a failure: count it in stat:failed (also when
  *         another backend took the record)  +7 'requeue' = put it
@@ -24,7 +24,7 @@
  * d, their job:ID:pid keys deleted.
  *   KEYS: +1 worker:WID:inflight:Q  +2 stat:processed  +3 stat:processed:WID
  *   ARGV: +1 d (jobs done)  +2 SHA-1 of the head's bytes
- *   pid keys: KEYS[pk + 1 .. pk + d] ('' when a job has no id).
+ *   pid keys: KEYS[pk + 1 .. pk + d] (Keys.absent() when a job has no id).
  *
  * reserve_batch(ko, ao, pk) — take up to max jobs and record them, atomically: in priority order
  * the first queue with jobs parked in our in-flight list (a blocking BLMOVE's, or a batch's not yet
@@ -38,20 +38,20 @@
  *         +5+k Qk (JSON string)
  *   Returns {k, first must be settled alone (0|1), raw1, raw2, ...} or false.
  */
-import { EMBED_LUA, JOB_KEYS_LUA, SET_STATUS_LUA } from './lua-lib';
+import { EMBED_LUA, JOB_KEYS_LUA, PRESENT_LUA, SET_STATUS_LUA } from './lua-lib';
 import { STATUS_RUNNING, STATUS_WAITING } from '../../status-codes';
 
-export const JOB_STEPS_LUA = `${SET_STATUS_LUA}${EMBED_LUA}${JOB_KEYS_LUA}
+export const JOB_STEPS_LUA = `${PRESENT_LUA}${SET_STATUS_LUA}${EMBED_LUA}${JOB_KEYS_LUA}
 local function finish_job(ko, ao)
   local K = function(i) return KEYS[ko + i] end
   local A = function(i) return ARGV[ao + i] end
   local head = redis.call('LINDEX', K(2), 0)
   if not head or redis.sha1hex(head) ~= A(10) then return 0 end
-  if K(9) ~= '' then redis.call('DEL', K(9)) end
+  if present(K(9)) then redis.call('DEL', K(9)) end
   redis.call('DEL', K(1))
   if A(7) == 'requeue' then
     redis.call('LMOVE', K(2), K(10), 'LEFT', 'LEFT')
-    if K(8) ~= '' then set_status(K(8), '${STATUS_WAITING}', A(3), 'null') end
+    if present(K(8)) then set_status(K(8), '${STATUS_WAITING}', A(3), 'null') end
     return 2
   end
   redis.call('LPOP', K(2))
@@ -62,7 +62,7 @@ local function finish_job(ko, ao)
     redis.call('INCRBY', K(5), 1)
     redis.call('INCRBY', K(6), 1)
   end
-  if K(8) ~= '' and set_status(K(8), A(2), A(3), A(4)) then redis.call('EXPIRE', K(8), A(5)) end
+  if present(K(8)) and set_status(K(8), A(2), A(3), A(4)) then redis.call('EXPIRE', K(8), A(5)) end
   return 1
 end
 
@@ -75,7 +75,7 @@ local function pop_done(ko, ao, pk)
   redis.call('INCRBY', KEYS[ko + 2], d)
   redis.call('INCRBY', KEYS[ko + 3], d)
   for i = pk + 1, pk + d do
-    if KEYS[i] ~= '' then redis.call('DEL', KEYS[i]) end
+    if present(KEYS[i]) then redis.call('DEL', KEYS[i]) end
   end
   return d
 end

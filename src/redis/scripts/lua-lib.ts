@@ -44,3 +44,13 @@ local function job_keys(ns, job)
   return ns .. 'job:' .. prefix .. job.id .. ':status', ns .. 'job:' .. job.id .. ':pid'
 end
 `;
+
+/**
+ * Defines `present(key)`: false for Keys.absent() (the namespace followed by a NUL byte: the KEY
+ * given where a key does not apply, so a user restricted to `~PREFIX:*` may name it) and for ''.
+ */
+export const PRESENT_LUA = `
+local function present(key)
+  return key ~= '' and string.byte(key, -1) ~= 0
+end
+`;

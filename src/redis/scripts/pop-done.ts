@@ -8,7 +8,7 @@ import { JOB_STEPS_LUA, POP_SPEC } from './job-steps';
  * KEYS[1] inflight          worker:WID:inflight:Q
  * KEYS[2] processed         stat:processed
  * KEYS[3] processedWorker   stat:processed:WID
- * KEYS[4..] pidKeys         their job:ID:pid keys ('' when a job has no id)
+ * KEYS[4..] pidKeys         their job:ID:pid keys (Keys.absent() when a job has no id)
  * ARGV[1] count             d, the jobs done
  * ARGV[2] headSha           SHA-1 of the head's bytes
  */
