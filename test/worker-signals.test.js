@@ -134,3 +134,39 @@ test('--graceful-term: TERM acts like QUIT (the job completes, exit 0)', async (
   assert.equal(await r.exists(k('failed')), 0);
   await assertUnregistered(r, k, w.id);
 });
+
+// Issue 11 point 11: in blocking mode QUIT and USR2 end the BLMOVE wait at once. Dropping the
+// blocking connection is not enough: ioredis re-sends the pending BLMOVE on its new connection,
+// which then waits out the whole INTERVAL (QUIT took 10.2 s with INTERVAL=10) and, after USR2,
+// still moved the next job into the paused worker's in-flight list.
+for (const queue of ['default', 'high,default']) {
+  test(`--blocking --interval=10 on ${queue}: QUIT to an idle worker exits within 2 s`, async (t) => {
+    const { srv, ns, r } = await setup(t);
+    const w = startWorker({ srv, ns, queue, args: ['--blocking'], interval: '10' });
+    t.after(() => w.stop());
+    await waitRegistered(r, ns, w.id, { worker: w });
+    await waitFor(async () => (await r.client('LIST')).includes('cmd=blmove'), { what: 'parked on BLMOVE' });
+    const t0 = Date.now();
+    w.signal('SIGQUIT');
+    assert.deepEqual(await w.waitExit({ timeoutMs: 15000 }), { code: 0, signal: null });
+    assert.ok(Date.now() - t0 < 2000, `exited ${Date.now() - t0} ms after QUIT (INTERVAL is 10 s)`);
+  });
+}
+
+test('--blocking --interval=10: after USR2 a new job stays in its queue (the pending BLMOVE is cancelled), CONT runs it', async (t) => {
+  const { srv, ns, r } = await setup(t);
+  const w = startWorker({ srv, ns, queue: 'default', args: ['--blocking'], interval: '10' });
+  t.after(() => w.stop());
+  await waitRegistered(r, ns, w.id, { worker: w });
+  await waitFor(async () => (await r.client('LIST')).includes('cmd=blmove'), { what: 'parked on BLMOVE' });
+  const from = w.mark();
+  w.signal('SIGUSR2');
+  await w.waitForOutput(/USR2/, { from });
+  // A connection's last command stays in CLIENT LIST: flag b is what marks it blocked now.
+  await waitFor(async () => !/flags=[^ ]*b[^ ]* .*cmd=blmove/.test(await r.client('LIST')), { timeoutMs: 2000, what: 'the BLMOVE cancelled' });
+  const job = await pushPhp(r, ns, 'Noop', '{"paused":true}');
+  await new Promise((res) => setTimeout(res, 500));
+  assert.equal(await r.llen(`${ns}:queue:default`), 1, 'the job is still in its queue, not in the paused worker\'s in-flight list');
+  w.signal('SIGCONT');
+  await waitStatus(r, ns, job.id, 4, { worker: w, timeoutMs: 5000 });
+});

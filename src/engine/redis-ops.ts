@@ -53,7 +53,9 @@ export class RedisWorkerOps implements WorkerOps {
     // Polling never spins: --interval=0 still waits 10 ms between empty passes.
     if (!this.blocking || queues.length === 0) return sleep(Math.max(seconds * 1000, 10), signal);
     const clients = await Promise.all(queues.map((q) => this.blocker(q)));
-    const unblock = (): void => { for (const c of clients) c.disconnect(true); };
+    // CLIENT UNBLOCK makes each BLMOVE return nil at once. (Dropping the connection does not:
+    // ioredis re-sends the pending command on its new connection, which then waits out INTERVAL.)
+    const unblock = (): void => { void this.unblockAll(clients); };
     signal.addEventListener('abort', unblock, { once: true });
     try {
       // The first queue to get a job wins; the others are unblocked. A job a losing
