@@ -117,3 +117,38 @@ test('supervisor killed with SIGKILL: its workers notice, unregister and exit (p
   await waitFor(() => [...pids, ...grandchildren].every((p) => !pidAlive(p)), { timeoutMs: 10000, what: `orphaned workers ${pids} exit` });
   assert.deepEqual(await r.smembers(k('workers')), [], 'they unregistered on the way out');
 });
+
+// Issue 11 point 13: a PIDFILE names one live instance. A second start with it refuses (exit 1,
+// naming the pid) instead of overwriting it (and deleting it at exit); a stale one is replaced
+// with a notice.
+test('PIDFILE of a live instance: a second start refuses with exit 1 naming the pid, and leaves the file alone', async (t) => {
+  const { srv, ns, r, k } = await setup(t, 'wcpid');
+  const pidfile = path.join(tempDir(), 'resque.pid');
+  const first = startWorker({ srv, ns, queue: 'default', args: [`--pidfile=${pidfile}`] });
+  t.after(() => first.stop());
+  await waitLiveWorkers(r, k, 1, first, 'the first instance');
+  assert.equal(fs.readFileSync(pidfile, 'utf8').trim(), String(first.pid));
+  const second = startWorker({ srv, ns, queue: 'default', args: [`--pidfile=${pidfile}`] });
+  t.after(() => second.stop());
+  const exit = await second.waitExit({ timeoutMs: 10000 });
+  assert.deepEqual(exit, { code: 1, signal: null }, second.output);
+  assert.match(second.stderr + second.output, new RegExp(`${pidfile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*${first.pid}|${first.pid}.*running`));
+  assert.equal(fs.readFileSync(pidfile, 'utf8').trim(), String(first.pid), 'the live instance keeps its pidfile');
+  assert.equal(await r.scard(k('workers')), 1, 'the second one registered nothing');
+  first.signal('SIGQUIT');
+  await first.waitExit();
+  assert.equal(fs.existsSync(pidfile), false, 'removed by its owner at exit');
+});
+
+test('a stale PIDFILE (its pid is gone) is replaced, with a notice', async (t) => {
+  const { srv, ns, r, k } = await setup(t, 'wcstale');
+  const pidfile = path.join(tempDir(), 'resque.pid');
+  fs.writeFileSync(pidfile, '2147483646\n'); // no such process
+  const w = startWorker({ srv, ns, queue: 'default', args: [`--pidfile=${pidfile}`] });
+  t.after(() => w.stop());
+  await waitLiveWorkers(r, k, 1, w, 'started over a stale pidfile');
+  assert.equal(fs.readFileSync(pidfile, 'utf8').trim(), String(w.pid));
+  assert.match(w.output + w.stderr, /stale/i);
+  w.signal('SIGQUIT');
+  assert.deepEqual(await w.waitExit(), { code: 0, signal: null });
+});
