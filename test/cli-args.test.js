@@ -463,3 +463,12 @@ test('resque help start: start\'s usage, summary, flag table and signals, not de
   assert.ok(!text.includes(flagTable(demoCommand.flags)));
   assert.match(commandHelp(versionCommand), /"version" takes no flags\./);
 });
+
+// Issue 11 point 12 (the scheme part): `http://host:6379` used to be read as an IPv6 address
+// ("Could not connect to Redis at [http://127.0.0.1:6379]:6379: ENOTFOUND").
+test('a Redis address with another scheme than redis/rediss/tcp/unix is a usage error naming the flag or variable', () => {
+  usageError(['start', '--redis=http://127.0.0.1:6379'], { QUEUE: 'q' }, '--redis', 'http://', 'redis://');
+  usageError(['start'], { QUEUE: 'q', REDIS_BACKEND: 'https://cache:6379' }, 'REDIS_BACKEND', 'https://');
+  assert.ok(parse(['start', '--redis=[::1]:6380'], { QUEUE: 'q' }).ok, 'IPv6 addresses still parse');
+  assert.ok(parse(['start', '--redis=rediss://u:p@h:6380/2'], { QUEUE: 'q' }).ok);
+});

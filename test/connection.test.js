@@ -288,3 +288,11 @@ test('a database given alongside an environment-resolved backend is used (REDIS_
     else process.env.REDIS_URL = saved;
   }
 });
+
+test('parseRedisSpec: another scheme is an OptionError naming it and the accepted ones (never read as an IPv6 host)', () => {
+  for (const spec of ['http://127.0.0.1:6379', 'HTTPS://cache:6379/0', 'mysql://h', 'redis+sentinel://h:26379']) {
+    assert.throws(() => parseRedisSpec(spec), (e) => e instanceof OptionError && /scheme/.test(e.message) && /redis:\/\//.test(e.message), spec);
+  }
+  assert.equal(parseRedisSpec('::1').options.host, '::1');
+  assert.equal(parseRedisSpec('[::1]:6380').options.port, 6380);
+});

@@ -42,6 +42,10 @@ export function parseRedisSpec(spec: string, database?: number): ParsedSpec {
     options = { path };
   } else if (/^(redis|rediss|tcp):\/\//i.test(text)) {
     options = fromUrl(text);
+  } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
+    // Any other scheme (http://, …): refused, not read as an IPv6 host.
+    const scheme = text.slice(0, text.indexOf('://') + 3);
+    throw new OptionError(`Redis backend "${redact(text)}" has the scheme ${scheme}; use redis://, rediss://, tcp://, unix:// or host:port`);
   } else {
     options = fromHostPort(text);
   }

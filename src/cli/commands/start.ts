@@ -20,6 +20,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULTS, LOG_LEVELS, type LogFormat, type LogLevel, type WorkerConfig } from '../../config';
 import { OptionError } from '../../errors';
+import { parseRedisSpec } from '../../redis/connection';
 import { Logger } from '../../log';
 import { runSupervisor } from '../../worker/supervisor';
 import { runsInThisProcess } from '../../worker/run-where';
@@ -178,11 +179,24 @@ function redis(ctx: Ctx): { redis: string | undefined; database: number | undefi
   const dbFlag = flag(ctx, 'database');
   const database = dbFlag ? PARSERS[NUMERIC_SETTINGS.database](dbFlag) : undefined;
   const redisFlag = flag(ctx, 'redis');
-  if (redisFlag) return { redis: nonEmpty(redisFlag, 'a Redis address'), database };
+  if (redisFlag) return { redis: redisAddress(redisFlag), database };
   const backend = ctx.env['REDIS_URL'] ? undefined : fromEnv(ctx.env, 'REDIS_BACKEND');
   if (!backend) return { redis: undefined, database };
+  redisAddress(backend);
   const dbVar = fromEnv(ctx.env, 'REDIS_BACKEND_DB', phpEmpty);
   return { redis: backend.text, database: database ?? (dbVar ? PARSERS[NUMERIC_SETTINGS.database](dbVar) : undefined) };
+}
+
+/** A Redis address that parses (a bad one is a usage error naming its flag or variable). */
+function redisAddress(src: Source): string {
+  const text = nonEmpty(src, 'a Redis address');
+  try {
+    parseRedisSpec(text);
+  } catch (e) {
+    if (e instanceof OptionError) throw invalid(src, `a redis://, rediss://, tcp:// or unix:// address, or host:port: ${e.message}`);
+    throw e;
+  }
+  return text;
 }
 
 /** --quiet (= warning) → --log-level → --debug / VVERBOSE (debug) → --verbose / VERBOSE / LOGGING (info) → notice. */
