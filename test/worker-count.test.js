@@ -152,3 +152,29 @@ test('a stale PIDFILE (its pid is gone) is replaced, with a notice', async (t) =
   w.signal('SIGQUIT');
   assert.deepEqual(await w.waitExit(), { code: 0, signal: null });
 });
+
+// Issue 11 point 5: an exit a worker was not asked for is a crash, whatever its code. With
+// --in-process the job runs in the worker process: a job calling process.exit(0) ended the worker
+// with 0, and the supervisor took that for a drained --once worker (no restart, no log; with two
+// such jobs it exited 0 leaving jobs in flight and registrations behind).
+test('--in-process --count=2: jobs calling process.exit(0) are crashes — failed, workers restarted, the supervisor stays', async (t) => {
+  const { srv, ns, r, k } = await setup(t, 'wcexit');
+  const sup = startWorker({ srv, ns, queue: 'default', args: ['--count=2', '--in-process'] });
+  t.after(() => sup.stop());
+  await waitLiveWorkers(r, k, 2, sup, '2 in-process workers');
+  const from = sup.mark();
+  const { pushJob, failures, waitStatus } = require('./helpers/chaos');
+  const exits = [await pushJob(r, ns, 'ExitNonZero', { code: 0 }), await pushJob(r, ns, 'ExitNonZero', { code: 0 })];
+  const noops = [];
+  for (let i = 0; i < 3; i++) noops.push(await pushJob(r, ns, 'Noop', { i }));
+  await sup.waitForOutput('*** A child worker died', { from, timeoutMs: 10000 });
+  for (const j of exits) await waitStatus(r, ns, j.id, 3, { worker: sup, timeoutMs: 25000 });
+  for (const j of noops) await waitStatus(r, ns, j.id, 4, { worker: sup, timeoutMs: 10000 });
+  assert.equal(sup.alive, true, `the supervisor keeps running\n${sup.output}`);
+  const recs = (await failures(r, ns)).filter((f) => exits.some((j) => j.id === f.payload.id));
+  assert.equal(recs.length, 2, 'each exiting job failed once');
+  await waitLiveWorkers(r, k, 2, sup, 'two live workers again');
+  sup.signal('SIGQUIT');
+  assert.deepEqual(await sup.waitExit({ timeoutMs: 15000 }), { code: 0, signal: null });
+  assert.equal(await r.scard(k('workers')), 0);
+});

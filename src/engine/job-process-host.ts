@@ -46,6 +46,7 @@ import { jobInfo } from './assemble';
 import { settleCursor } from '../store/recovery';
 import { cursorPath, removeCursor } from '../store/batch-cursor';
 import { loopProcessFlags } from '../heap';
+import { afterChannelClosed } from './channel';
 
 /** Where the host registers its job processes: each one is a worker of its own. */
 export interface JobProcessSeats {
@@ -151,7 +152,8 @@ export class ChildWorkerHost {
       const heldJob = await this.settleOrphan(seat, exit);
       await this.retried('unregister a job process', () => this.o.seats.close(seat.id)).catch(() => undefined);
       this.seat = undefined;
-      if (this.stopping || (this.o.config.once && exit.code === 0)) break;
+      // Exit 0 with --once is a drained queue, unless it left a job (a job calling process.exit(0)).
+      if (this.stopping || (this.o.config.once && exit.code === 0 && !heldJob)) break;
       if (exit.code !== 0 && exit.code !== EXIT_RECYCLE) {
         this.o.logger.notice(`*** A child worker died: ${seat.child.pid ?? '?'} (${exit.signal ?? `exit code ${exit.code}`}); starting another`);
         // Died young without a job: a broken set-up, so do not spin. A job that killed it is no reason to wait.
@@ -232,7 +234,7 @@ export class ChildWorkerHost {
         this.guard = undefined;
         if (this.sampler) clearInterval(this.sampler);
         // Messages it sent before dying are read before the channel closes: handle them first.
-        afterDisconnect(child, () => resolve({ code, signal }));
+        afterChannelClosed(child, () => resolve({ code, signal }));
       });
     });
     if (child.pid === undefined) {
@@ -420,13 +422,4 @@ export class ChildWorkerHost {
     if (v?.kind === 'memory') return new JobMemoryError(v.rssMb, v.limitMb);
     return new DirtyExitError(exit.code, exit.signal, exit.code === 0 && exit.signal === null ? 'the job process exited before finishing its job' : undefined);
   }
-}
-
-/** Run `then` once the child's IPC channel is closed (every message it sent has been read); at most 1 s after its exit. */
-function afterDisconnect(child: ChildProcess, then: () => void): void {
-  if (!child.connected) return then();
-  let done = false;
-  const once = (): void => { if (!done) { done = true; clearTimeout(t); then(); } };
-  const t = setTimeout(once, 1000);
-  child.once('disconnect', once);
 }

@@ -7,7 +7,8 @@
  *   2. restarts one that dies abnormally ("*** A child worker died: PID"), with a short pause
  *      if it died right after starting, so a broken setup does not spin;
  *   3. forwards QUIT/TERM/INT/USR1/USR2/CONT; after QUIT/TERM/INT waits for all, then exits 0;
- *   4. a worker that exits 0 by itself (`--once`) is not restarted; when none is left, we exit.
+ *   4. a worker that exits 0 having said so over IPC (stopped, `--once` drained) is not restarted;
+ *      any other exit is a crash (an --in-process job calling process.exit(0)); when none is left, we exit.
  * Workers notice a dead supervisor through the IPC channel and stop gracefully; a supervisor
  * started with an IPC channel (by the demo) treats its parent's disappearance as QUIT.
  */
@@ -19,6 +20,7 @@ import { installSignals } from './signals';
 import { procTitle, supervisorTitle } from '../proctitle';
 import { VERSION } from '../version';
 import { loopProcessFlags } from '../heap';
+import { afterChannelClosed } from '../engine/channel';
 
 const FORWARDED: readonly NodeJS.Signals[] = ['SIGQUIT', 'SIGTERM', 'SIGINT', 'SIGUSR1', 'SIGUSR2', 'SIGCONT'];
 const STOPPING: ReadonlySet<NodeJS.Signals> = new Set(['SIGQUIT', 'SIGTERM', 'SIGINT']);
@@ -55,9 +57,13 @@ export function runSupervisor(opts: SupervisorOptions): Promise<number> {
         execArgv: [...process.execArgv, ...loopProcessFlags()],
       });
       children.add(child);
-      child.once('exit', (code, signal) => {
+      // A worker leaving on purpose (stopped, --once drained) says so first; any other exit —
+      // a job calling process.exit(0) in an --in-process worker, say — is a crash.
+      let announced = false;
+      child.on('message', (m: unknown) => { if ((m as { type?: unknown } | null)?.type === 'resque-exit') announced = true; });
+      child.once('exit', (code, signal) => afterChannelClosed(child, () => {
         children.delete(child);
-        const abnormal = code !== 0 || signal !== null;
+        const abnormal = code !== 0 || signal !== null || !announced;
         if (!stopping && abnormal) {
           logger.notice(`*** A child worker died: ${child.pid ?? '?'} (${signal ?? `exit code ${code}`})`);
           // Not unref'd: with every worker dead this timer is what keeps the supervisor alive.
@@ -66,7 +72,7 @@ export function runSupervisor(opts: SupervisorOptions): Promise<number> {
           return;
         }
         if (children.size === 0 && (stopping || !abnormal)) finish();
-      });
+      }));
     };
     const dispose = installSignals(
       Object.fromEntries(
@@ -96,3 +102,4 @@ export function runSupervisor(opts: SupervisorOptions): Promise<number> {
     for (let i = 0; i < config.count; i++) spawnOne();
   });
 }
+

@@ -265,7 +265,10 @@ async function run(options: StartOptions, io: Io): Promise<number> {
     if (config.count > 1 && !supervised && !runsInThisProcess(config)) return await runSupervisor({ config, logger, argv: options.argv, env: options.env });
     // Loaded here, not at the top: a supervisor of worker processes never needs Redis code.
     const { runFleet } = require('../../worker/fleet') as typeof import('../../worker/fleet');
-    return await runFleet(supervised ? { ...config, count: 1 } : config, logger);
+    const code = await runFleet(supervised ? { ...config, count: 1 } : config, logger);
+    // A supervised worker says it is leaving on purpose: any other exit is a crash to its supervisor.
+    if (supervised) await announceExit(code);
+    return code;
   } catch (e) {
     logger.error((e as Error).message);
     return 1;
@@ -279,6 +282,15 @@ async function run(options: StartOptions, io: Io): Promise<number> {
  * (exit 1, naming it: overwriting it would also delete it at our exit); a stale one (its pid gone,
  * or now another program's) is replaced with a notice.
  */
+/** Tell the supervisor (over IPC) that this exit is deliberate; resolves once it was handed over (at most 1 s). */
+function announceExit(code: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (!process.send || !process.connected) return resolve();
+    const t = setTimeout(resolve, 1000);
+    process.send({ type: 'resque-exit', code }, undefined, undefined, () => { clearTimeout(t); resolve(); });
+  });
+}
+
 function writePidfile(file: string, io: Io, logger: Logger): boolean {
   const holder = livePidIn(file);
   if (holder !== undefined) {
