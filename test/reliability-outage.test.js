@@ -126,3 +126,26 @@ for (const blocking of [false, true]) {
     for (const p of kids) await waitFor(() => !pidAlive(p), { what: `job child ${p} gone`, timeoutMs: 5000 });
   });
 }
+
+// Issue 11 point 12 (stopping during an outage): TERM and INT stop an idle worker at once while
+// Redis is down. Before, the host retried "settling the job of a dead job process" (there was
+// none: it only could not ask Redis) until --redis-timeout.
+for (const sig of ['SIGTERM', 'SIGINT']) {
+  test(`${sig} to an idle worker while Redis is down: exits within 3 s (--redis-timeout=60)`, async (t) => {
+    const redis = await persistentRedis();
+    t.after(() => redis.destroy());
+    const r = redis.client();
+    t.after(() => r.disconnect());
+    const ns = uniqueNamespace('rostop');
+    const w = startWorker({ srv: redis, ns, args: ['--redis-timeout=60', '--interval=0.5'] });
+    t.after(() => w.stop({ graceMs: 1000 }));
+    await waitRegistered(r, ns, w.id, { worker: w });
+    await redis.stop();
+    await sleep(700); // the loop has noticed
+    const t0 = Date.now();
+    w.signal(sig);
+    const exit = await w.waitExit({ timeoutMs: 20000 });
+    assert.ok(Date.now() - t0 < 3000, `exited ${Date.now() - t0} ms after ${sig}\n${w.output}`);
+    assert.equal(exit.signal, null, JSON.stringify(exit));
+  });
+}

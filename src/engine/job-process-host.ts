@@ -149,8 +149,11 @@ export class ChildWorkerHost {
         this.seat = undefined;
         throw new RedisOutageError(`Redis unreachable for more than ${this.o.config.redisTimeout} s`);
       }
-      const heldJob = await this.settleOrphan(seat, exit);
-      await this.retried('unregister a job process', () => this.o.seats.close(seat.id)).catch(() => undefined);
+      // An immediate stop (TERM, INT) while Redis is down does not wait for it: what the job
+      // process held stays in its in-flight list, and recovery settles it once Redis is back.
+      const skip = this.stopping === 'immediate' && (await this.o.connection.client().then((c) => c.status !== 'ready', () => true));
+      const heldJob = skip ? false : await this.settleOrphan(seat, exit);
+      if (!skip) await this.retried('unregister a job process', () => this.o.seats.close(seat.id)).catch(() => undefined);
       this.seat = undefined;
       // Exit 0 with --once is a drained queue, unless it left a job (a job calling process.exit(0)).
       if (this.stopping || (this.o.config.once && exit.code === 0 && !heldJob)) break;
@@ -392,7 +395,9 @@ export class ChildWorkerHost {
         return true;
       } catch (e) {
         logger.warning(`Could not settle the job of a dead job process yet: ${(e as Error).message}`);
-        if (Date.now() > deadline) return true; // left in the in-flight list: recovery settles it later
+        // Left in the in-flight list (if it held anything): recovery settles it once Redis is back.
+        // An immediate stop (TERM, INT) does not wait for Redis.
+        if (Date.now() > deadline || this.stopping === 'immediate') return true;
         await sleep(backoffMs(attempt, { baseMs: 100, maxMs: 2000 }));
       }
     }

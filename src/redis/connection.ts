@@ -214,6 +214,8 @@ export class Connection {
     await Promise.all(
       all.map(async (c) => {
         if (c.status === 'end') return;
+        // Not connected (Redis down): QUIT would wait for a reconnect that may never come.
+        if (c.status !== 'ready') return c.disconnect();
         try {
           await c.quit();
         } catch {
