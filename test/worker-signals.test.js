@@ -170,3 +170,31 @@ test('--blocking --interval=10: after USR2 a new job stays in its queue (the pen
   w.signal('SIGCONT');
   await waitStatus(r, ns, job.id, 4, { worker: w, timeoutMs: 5000 });
 });
+
+// A signal sent to the whole process group (Ctrl-C, kill -SIG -PGID) reaches the host and its job
+// process, which hands its copy to the host: each worker must act on it once.
+test('QUIT to the process group during a job: the job completes once, the worker exits 0', async (t) => {
+  const { r, k, w, job, ns } = await busyWorker(t, { ms: 1200 });
+  process.kill(-w.pid, 'SIGQUIT');
+  assert.deepEqual(await w.waitExit({ timeoutMs: 10000 }), { code: 0, signal: null }, w.output);
+  assert.equal((await status(r, ns, job.id)).status, 4);
+  assert.equal(await r.get(k('stat:processed')), '1');
+  assert.equal(await r.exists(k('failed')), 0);
+  assert.deepEqual(await r.smembers(k('workers')), []);
+});
+
+test('USR1 to the process group during a job: one failure, one replacement job process, the next job runs', async (t) => {
+  const { r, k, w, job, ns, childPid } = await busyWorker(t, { ms: 20000 });
+  const id = w.id;
+  process.kill(-w.pid, 'SIGUSR1');
+  await waitStatus(r, ns, job.id, 3, { worker: w, timeoutMs: 10000 });
+  await waitFor(() => !pidAlive(childPid), { timeoutMs: 3000, what: `killed job process ${childPid} gone` });
+  const next = await pushPhp(r, ns, 'Noop', '{"n":2}');
+  await waitStatus(r, ns, next.id, 4, { worker: w, timeoutMs: 10000 });
+  assert.equal(await r.llen(k('failed')), 1, 'the group signal failed one job, once');
+  const ids = await r.smembers(k('workers'));
+  assert.equal(ids.length, 1, `one worker registered: ${ids}`);
+  assert.notEqual(ids[0], id);
+  assert.ok(w.alive);
+  assert.equal((w.output.match(/A child worker died/g) ?? []).length, 1, w.output);
+});

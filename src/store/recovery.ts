@@ -71,6 +71,15 @@ export async function requeueParked(redis: Redis, keys: Keys, id: string): Promi
   return report.requeued.length;
 }
 
+/**
+ * A worker leaving (stopped, or its job process gone and settled): what it parked goes back to
+ * the head of its queues, then its registry keys are removed.
+ */
+export async function retireWorker(redis: Redis, keys: Keys, id: string): Promise<void> {
+  await requeueParked(redis, keys, id);
+  await unregisterWorker(redis, keys, id);
+}
+
 /** Settle every in-flight job of a worker, one atomic step each; resolves whether it had lists. */
 async function drainInflight(
   redis: Redis, keys: Keys, id: string, opts: { requeue: boolean; reason: string; byWorker: string }, report: OrphanReport,

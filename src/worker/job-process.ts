@@ -33,8 +33,9 @@ import {
   EXIT_RECYCLE, EXIT_REDIS_OUTAGE, WORKER_CHILD_ENV,
   type ControlSignal, type FromJobProcess, type JobProcessSettings, type ToJobProcess,
 } from '../engine/job-process-protocol';
-import { unregisterWorker, workerId } from '../store/workers';
-import { requeueParked } from '../store/recovery';
+import { workerId } from '../store/workers';
+import { retireWorker } from '../store/recovery';
+import { withTimeout } from '../time';
 
 function send(m: FromJobProcess): boolean {
   return sendToParent(m);
@@ -159,10 +160,8 @@ async function main(): Promise<number> {
     await ops.close();
     if (orphaned) {
       // What we parked goes back, and our id leaves the registry (bounded: Redis may be gone too).
-      await Promise.race([
-        (async () => { const r = await connection.client(); await requeueParked(r, keys, id); await unregisterWorker(r, keys, id); })(),
-        new Promise((resolve) => setTimeout(resolve, 5000).unref()),
-      ]).catch((e: unknown) => logger.error(`Could not unregister ${id}: ${(e as Error).message}`));
+      await withTimeout(connection.client().then((r) => retireWorker(r, keys, id)), 5000)
+        .catch((e: unknown) => logger.error(`Could not unregister ${id}: ${(e as Error).message}`));
     }
     connection.close().catch(() => undefined);
     events.flush();

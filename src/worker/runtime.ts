@@ -35,8 +35,9 @@ import { InProcessExecutor } from '../engine/in-process';
 import type { Executor } from '../loop/loop';
 import type { JobEventSink } from '../engine/job-events';
 import type { JobProcessLogTo } from '../engine/job-process-protocol';
-import { findDeadWorkers, heartbeat, registerWorker, unregisterWorker, workerId } from '../store/workers';
-import { recoverDeadWorker, requeueParked, settleOwnLeftovers, withRecoveryLock } from '../store/recovery';
+import { findDeadWorkers, heartbeat, registerWorker, workerId } from '../store/workers';
+import { recoverDeadWorker, retireWorker, settleOwnLeftovers, withRecoveryLock } from '../store/recovery';
+import { withTimeout } from '../time';
 import { paused } from '../proctitle';
 import { assembleLoop, setTitle } from '../engine/assemble';
 import { ChildWorkerHost } from '../engine/job-process-host';
@@ -287,7 +288,7 @@ export class WorkerRuntime {
       // Bounded: after a Redis outage these may never answer; recovery by the next worker covers us.
       // (The default engine has unregistered each job process already, unless Redis was gone.)
       if (id && !this.hosted) {
-        await withTimeout(requeueParked(redis, this.keys, id).then(() => unregisterWorker(redis, this.keys, id)), 5000)
+        await withTimeout(retireWorker(redis, this.keys, id), 5000)
           .catch((e: Error) => this.o.logger.error(`Could not unregister ${id}: ${e.message}`));
       }
       await withTimeout(connection.close(), 2000).catch(() => redis.disconnect());
@@ -356,8 +357,7 @@ export class WorkerRuntime {
           },
           close: async (id) => {
             const redis = await connection.client();
-            await requeueParked(redis, keys, id);
-            await unregisterWorker(redis, keys, id);
+            await retireWorker(redis, keys, id);
             hostedIds.delete(id);
             await seatOps.get(id)?.close();
             seatOps.delete(id);
@@ -408,12 +408,6 @@ function errorReport(e: unknown): WorkerStopReport {
   return { reason: 'error', error: e instanceof Error ? e : new Error(String(e)) };
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    p.then((v) => { clearTimeout(t); resolve(v); }, (e: unknown) => { clearTimeout(t); reject(e instanceof Error ? e : new Error(String(e))); });
-  });
-}
 
 async function recoverOwnLeftovers(redis: Redis, keys: Keys, id: string, config: WorkerConfig, logger: Logger): Promise<void> {
   // Waits for a recovery in progress elsewhere (it may be settling these very leftovers).

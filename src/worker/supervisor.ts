@@ -21,6 +21,7 @@ import { procTitle, supervisorTitle } from '../proctitle';
 import { VERSION } from '../version';
 import { loopProcessFlags } from '../heap';
 import { afterChannelClosed } from '../engine/channel';
+import { drainToParent, sendToParent } from './ipc';
 
 const FORWARDED: readonly NodeJS.Signals[] = ['SIGQUIT', 'SIGTERM', 'SIGINT', 'SIGUSR1', 'SIGUSR2', 'SIGCONT'];
 const STOPPING: ReadonlySet<NodeJS.Signals> = new Set(['SIGQUIT', 'SIGTERM', 'SIGINT']);
@@ -33,6 +34,15 @@ export interface SupervisorOptions {
   env: NodeJS.ProcessEnv;
   /** The launcher to fork (default: our bin/resque). */
   bin?: string;
+}
+
+/** The message a supervised worker sends before leaving on purpose (stopped, --once drained). */
+const EXIT_ANNOUNCEMENT = 'resque-exit';
+
+/** In a supervised worker: tell the supervisor this exit is deliberate; resolves once it was handed over (≤ 1 s). */
+export function announceExit(code: number): Promise<void> {
+  sendToParent({ type: EXIT_ANNOUNCEMENT, code });
+  return drainToParent(1000);
 }
 
 export function runSupervisor(opts: SupervisorOptions): Promise<number> {
@@ -60,7 +70,7 @@ export function runSupervisor(opts: SupervisorOptions): Promise<number> {
       // A worker leaving on purpose (stopped, --once drained) says so first; any other exit —
       // a job calling process.exit(0) in an --in-process worker, say — is a crash.
       let announced = false;
-      child.on('message', (m: unknown) => { if ((m as { type?: unknown } | null)?.type === 'resque-exit') announced = true; });
+      child.on('message', (m: unknown) => { if ((m as { type?: unknown } | null)?.type === EXIT_ANNOUNCEMENT) announced = true; });
       child.once('exit', (code, signal) => afterChannelClosed(child, () => {
         children.delete(child);
         const abnormal = code !== 0 || signal !== null || !announced;

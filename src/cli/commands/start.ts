@@ -22,7 +22,7 @@ import { DEFAULTS, LOG_LEVELS, type LogFormat, type LogLevel, type WorkerConfig 
 import { OptionError } from '../../errors';
 import { parseRedisSpec } from '../../redis/connection';
 import { Logger } from '../../log';
-import { runSupervisor } from '../../worker/supervisor';
+import { announceExit, runSupervisor } from '../../worker/supervisor';
 import { runsInThisProcess } from '../../worker/run-where';
 import { NUMERIC_SETTINGS, type NumberKind, type NumericSetting } from '../../worker/options';
 import {
@@ -282,15 +282,6 @@ async function run(options: StartOptions, io: Io): Promise<number> {
  * (exit 1, naming it: overwriting it would also delete it at our exit); a stale one (its pid gone,
  * or now another program's) is replaced with a notice.
  */
-/** Tell the supervisor (over IPC) that this exit is deliberate; resolves once it was handed over (at most 1 s). */
-function announceExit(code: number): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (!process.send || !process.connected) return resolve();
-    const t = setTimeout(resolve, 1000);
-    process.send({ type: 'resque-exit', code }, undefined, undefined, () => { clearTimeout(t); resolve(); });
-  });
-}
-
 function writePidfile(file: string, io: Io, logger: Logger): boolean {
   const holder = livePidIn(file);
   if (holder !== undefined) {
