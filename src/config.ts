@@ -57,6 +57,13 @@ export interface WorkerConfig {
   readonly requeueOrphans: boolean;
   /** Exit non-zero after this many seconds of continuous Redis outage. */
   readonly redisTimeout: number;
+  /** Seconds between heartbeats (Ruby's 60). */
+  readonly heartbeatInterval: number;
+  /**
+   * Seconds without a heartbeat after which a worker is pruned as dead (Ruby's prune_interval,
+   * 300); at least twice heartbeatInterval. A worker starts no job unless it beat within half of it.
+   */
+  readonly pruneAfter: number;
   /** TERM behaves like QUIT (GRACEFUL_TERM). */
   readonly gracefulTerm: boolean;
   /** Seconds a graceful shutdown (QUIT, or TERM with gracefulTerm) waits for the current job before
@@ -82,6 +89,8 @@ export const DEFAULTS = {
   hardChildMemory: 0,
   requeueOrphans: false,
   redisTimeout: 300,
+  heartbeatInterval: 60,
+  pruneAfter: 300,
   gracefulTerm: false,
   shutdownTimeout: 0,
 } as const;

@@ -93,6 +93,20 @@ export class JobMemoryError extends ResqueError {
 /** A worker died (or vanished) while it held this job: found by pruning or recovery. */
 export class PruneDeadWorkerDirtyExit extends ResqueError {}
 
+/**
+ * This worker was pruned as dead by another one (its heartbeat went stale: the process was frozen,
+ * or cut off from Redis) and fenced: it takes no job and settles none under its id any more.
+ * The worker stops; the jobs it held were settled by the pruner (a job it did finish since is
+ * corrected, see the README's reliability table).
+ */
+export class WorkerFencedError extends ResqueError {
+  readonly workerId: string;
+  constructor(workerId: string) {
+    super(`Worker ${workerId} was pruned as dead by another worker while it was frozen or cut off from Redis (its heartbeat went stale): it takes no more jobs under this id`);
+    this.workerId = workerId;
+  }
+}
+
 /** An option has a bad value; the message names the option and the value. */
 export class OptionError extends ResqueError {}
 

@@ -14,6 +14,10 @@
 // CHAOS_RUNS=5 node --test test/chaos.test.js repeats it; CHAOS_SEED fixes the first seed,
 // CHAOS_MS the chaos window (default 20000), CHAOS_BLOCKING=0|1 forces the mode,
 // CHAOS_SPARE_LAST=1 spares the last live worker.
+// Every run also freezes a second `resque start` (SIGSTOP of its process group for 4.5 s, past
+// --prune-after=3) while the first works, then SIGCONT: it is pruned and fenced, and exactly-once
+// and the counters must still hold. Every other run (the first included; CHAOS_ACL=0|1 forces it)
+// connects the workers as a Redis user restricted to `~NS:*`.
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { startWorker } = require('./helpers/worker');
@@ -34,9 +38,11 @@ for (let i = 0; i < RUNS; i++) {
   const blocking = process.env.CHAOS_BLOCKING !== undefined ? process.env.CHAOS_BLOCKING === '1' : seed % 2 === 1;
   const tracked = process.env.CHAOS_UNTRACKED !== undefined ? process.env.CHAOS_UNTRACKED !== '1' : Math.floor(seed / 2) % 2 === 0;
   const JOBS = tracked ? TRACKED_JOBS : UNTRACKED_JOBS;
-  test(`chaos run ${i + 1}/${RUNS} (seed ${seed}, ${blocking ? '--blocking' : 'polling'}, ${tracked ? 'tracked' : 'untracked, batched'}): nothing lost`, { timeout: 85000 }, async (t) => {
+  // Every other run (the first included) connects as a Redis user restricted to the namespace.
+  const acl = process.env.CHAOS_ACL !== undefined ? process.env.CHAOS_ACL === '1' : i % 2 === 0;
+  test(`chaos run ${i + 1}/${RUNS} (seed ${seed}, ${blocking ? '--blocking' : 'polling'}, ${tracked ? 'tracked' : 'untracked, batched'}${acl ? ', ACL user ~NS:*' : ''}, a frozen worker): nothing lost`, { timeout: 85000 }, async (t) => {
     const rep = await runChaos({
-      seed, blocking, jobs: JOBS, chaosMs: CHAOS_MS, spareLastWorker: SPARE, tracked, maxMs: tracked ? 30 : 2, startWorker, log: (m) => t.diagnostic(m),
+      seed, blocking, jobs: JOBS, chaosMs: CHAOS_MS, spareLastWorker: SPARE, tracked, maxMs: tracked ? 30 : 2, acl, freeze: true, startWorker, log: (m) => t.diagnostic(m),
     });
     const { output, ...summary } = rep;
     t.diagnostic(`CHAOS_SEED=${seed} CHAOS_BLOCKING=${blocking ? 1 : 0} CHAOS_UNTRACKED=${tracked ? 0 : 1}`);
@@ -45,6 +51,9 @@ for (let i = 0; i < RUNS; i++) {
 
     // the chaos really happened
     assert.equal(rep.kills.redisRestarts, 1, 'Redis was restarted once');
+    assert.equal(rep.kills.frozen, 1, 'a worker was frozen past the prune age');
+    assert.equal(rep.frozenPruned, true, `the frozen worker was pruned and fenced, and stopped when it came back${ctx}`);
+    assert.deepEqual(rep.frozenExit, { code: 0, signal: null }, `the frozen start exits 0 on QUIT${ctx}`);
     assert.ok(rep.kills.runningChild + rep.kills.worker > 0, `something was killed mid-work${ctx}`);
     assert.equal(rep.pushed, JOBS);
 

@@ -13,6 +13,7 @@ const SCRIPTS_SRC = path.resolve(__dirname, '..', 'src', 'redis', 'scripts');
 const SCRIPTS = {
   enqueue: 'enqueue', 'update-status': 'updateStatus', recover: 'recoverOne', 'give-back': 'giveBack',
   finish: 'finish', reserve: 'reserve', 'pop-done': 'popDone', settle: 'settle',
+  beat: 'beat', fence: 'fence', amend: 'amend',
 };
 
 /** [{ kind: 'KEYS'|'ARGV', index, rest, name }] from the header comment of a script's source. */

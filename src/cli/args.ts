@@ -254,6 +254,13 @@ export function nonNegative(src: Source): number {
   return n;
 }
 
+/** Seconds above 0, fractions allowed. */
+export function positive(src: Source): number {
+  const n = /^\s*(\d+\.?\d*|\.\d+)\s*$/.test(src.text) ? Number(src.text) : NaN;
+  if (!Number.isFinite(n) || n <= 0) throw invalid(src, 'a number above 0');
+  return n;
+}
+
 export function nonEmpty(src: Source, expected: string): string {
   if (src.text === '') throw invalid(src, expected);
   return src.text;

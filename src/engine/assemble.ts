@@ -16,7 +16,7 @@ import type { FailureBackend } from '../store/failures';
 import { RedisWorkerOps } from './redis-ops';
 import type { Reserved } from '../loop/ops';
 import { BatchCursor, cursorPath } from '../store/batch-cursor';
-import { JobLoop, type Executor, type JobReport } from '../loop/loop';
+import { JobLoop, type Executor, type JobReport, type Lease } from '../loop/loop';
 import { paused, procTitle, processing, waitingFor } from '../proctitle';
 import { SlowJobWatch } from '../loop/slow-job';
 import { VERSION } from '../version';
@@ -41,6 +41,8 @@ export interface LoopParts {
   titles?: boolean;
   /** Where the loop's job events go (the embedded Worker's listeners, or the job process's IPC). */
   events?: JobEventSink;
+  /** The worker's lease: a job starts only while it holds (src/engine/lease.ts). */
+  lease?: Lease;
 }
 
 export interface Loop {
@@ -59,6 +61,7 @@ export function assembleLoop(p: LoopParts): Loop {
     id: p.id, queues: p.config.queues, interval: p.config.interval, once: p.config.once, ops, executor: p.executor,
     redisTimeout: p.config.redisTimeout, shutdownTimeout: p.config.shutdownTimeout, requeueOnShutdown: p.config.requeueOrphans,
     ...(p.maxJobs ? { maxJobs: p.maxJobs } : {}),
+    ...(p.lease ? { lease: p.lease } : {}),
     hooks: {
       beforeFirstFork: () => (p.firstFork ? hooks.beforeFirstFork?.({ id: p.id, queues: p.config.queues, pid: process.pid }) : undefined),
       beforeFork: (r) => hooks.beforeFork?.(jobInfo(r)),

@@ -31,7 +31,7 @@ import type { AppHooks } from '../job/types';
 import { JobGuard, type GuardVerdict, type UsageSample } from './guard';
 import { DirtyExitError, JobMemoryError, JobTimeoutError, normalizeError } from '../errors';
 import {
-  EXIT_RECYCLE, EXIT_REDIS_OUTAGE, WORKER_CHILD_ENV,
+  EXIT_FENCED, EXIT_RECYCLE, EXIT_REDIS_OUTAGE, WORKER_CHILD_ENV,
   type ControlSignal, type FromJobProcess, type JobProcessLogTo, type JobProcessSettings, type ToJobProcess,
 } from './job-process-protocol';
 import {
@@ -157,7 +157,9 @@ export class ChildWorkerHost {
       this.seat = undefined;
       // Exit 0 with --once is a drained queue, unless it left a job (a job calling process.exit(0)).
       if (this.stopping || (this.o.config.once && exit.code === 0 && !heldJob)) break;
-      if (exit.code !== 0 && exit.code !== EXIT_RECYCLE) {
+      if (exit.code === EXIT_FENCED) {
+        this.o.logger.notice(`*** Worker ${seat.id} was pruned as dead while frozen or cut off from Redis: it stopped; starting another`);
+      } else if (exit.code !== 0 && exit.code !== EXIT_RECYCLE) {
         this.o.logger.notice(`*** A child worker died: ${seat.child.pid ?? '?'} (${exit.signal ?? `exit code ${exit.code}`}); starting another`);
         // Died young without a job: a broken set-up, so do not spin. A job that killed it is no reason to wait.
         if (!heldJob && Date.now() - started < 1000) await sleep(1000);
@@ -245,6 +247,7 @@ export class ChildWorkerHost {
       throw new Error(`Could not start a job process (${exit.signal ?? `exit code ${exit.code}`})`);
     }
     const pid = child.pid;
+    const at = Date.now(); // no later than the heartbeat registering it
     let opened: { id: string; ops: RedisWorkerOps };
     try {
       opened = await this.retried('register a job process', () => this.o.seats.open(pid));
@@ -254,7 +257,13 @@ export class ChildWorkerHost {
       throw new RedisOutageError(`Redis unreachable for more than ${this.o.config.redisTimeout} s: ${(e as Error).message}`);
     }
     this.seat = { id: opened.id, ops: opened.ops, child, exited };
-    this.send({ type: 'go', id: opened.id });
+    this.send({ type: 'go', id: opened.id, at });
+  }
+
+  /** A heartbeat sent at `sentAt` for job process `id`: written (its lease) or refused (it is fenced). */
+  beaten(id: string, sentAt: number, written: boolean): void {
+    if (this.seat?.id !== id) return;
+    this.send(written ? { type: 'lease', at: sentAt } : { type: 'fenced' });
   }
 
   /** Run `step` until it succeeds, with backoff, for at most --redis-timeout (0: once). */

@@ -5,8 +5,9 @@
  * enforces its limits and settles what it leaves when it dies.
  * The channel uses Node's `advanced` serialization (structured clone), so results with BigInt
  * cross it as they are.
- *   1. control (host → job process): go (registered), stop, recycle, pause, resume, and which job events anybody
- *      listens to (`events`: none by default, so a worker without listeners gets no event messages);
+ *   1. control (host → job process): go (registered), stop, recycle, pause, resume, which job events anybody
+ *      listens to (`events`: none by default, so a worker without listeners gets no event messages),
+ *      and the outcome of each heartbeat the host wrote for it (`lease`, or `fenced`);
  *   2. reports (job process → host): ready, job start/end when a time limit applies, the control
  *      signals it was sent, the wanted job events batched per turn of its event loop, and — when
  *      the worker's log goes to a stream of its own — the job process's log text.
@@ -17,8 +18,12 @@ import type { JobEventName, JobEventRecord } from './job-events';
 
 /** Host → job process. */
 export type ToJobProcess =
-  /** Registered under `id` (the job process's own `host:pid:queues`): start taking jobs. */
-  | { type: 'go'; id: string }
+  /** Registered under `id` (the job process's own `host:pid:queues`) at `at` (ms): start taking jobs. */
+  | { type: 'go'; id: string; at: number }
+  /** A heartbeat sent at `at` (ms since the epoch) was written for it: its lease (src/engine/lease.ts). */
+  | { type: 'lease'; at: number }
+  /** Its heartbeat was refused: it was pruned as dead (frozen or cut off) and fenced. */
+  | { type: 'fenced' }
   | { type: 'stop' } // finish the current job, then exit 0 (QUIT, graceful TERM)
   | { type: 'recycle' } // finish the current job, then exit EXIT_RECYCLE (grown past the soft memory limit)
   | { type: 'pause' }
@@ -47,6 +52,9 @@ export type ControlSignal = 'SIGQUIT' | 'SIGTERM' | 'SIGINT' | 'SIGUSR1' | 'SIGU
 
 /** Exit code of a job process that did its share (jobsPerChild) or was recycled: start another. */
 export const EXIT_RECYCLE = 64;
+
+/** Exit code of a job process that found itself fenced (pruned as dead by another worker): start another. */
+export const EXIT_FENCED = 65;
 
 /** Exit code of a job process that gave up after --redis-timeout of outage. */
 export const EXIT_REDIS_OUTAGE = 75;

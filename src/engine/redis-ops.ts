@@ -45,6 +45,10 @@ export class RedisWorkerOps implements WorkerOps {
     return this.jobs.finish(r, s);
   }
 
+  amend(r: Reserved, s: Settlement): Promise<boolean> {
+    return this.jobs.amend(r, s);
+  }
+
   recordPid(r: Reserved, pid: number): Promise<void> {
     return this.jobs.recordPid(r, pid);
   }

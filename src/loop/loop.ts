@@ -12,13 +12,18 @@
  *   once. The batch cursor (a local file) records progress per job for recovery. The batch size
  *   adapts: it doubles after a batch that ran within BATCH_MS, and drops to what ran in time otherwise.
  *   4. stop('graceful') finishes the current job; stop('immediate') kills it (DirtyExit);
- *      pause()/resume() stop and restart reserving; killCurrent() kills the child only.
+ *      pause()/resume() stop and restart reserving; killCurrent() kills the child only;
+ *   5. fencing: a job starts only while the worker's lease holds (it beat within half the prune
+ *      age; else it beats first). A worker found fenced — pruned as dead by another while it was
+ *      frozen or cut off: its beat or its reserve is refused, or fence() is called — starts
+ *      nothing more, corrects the jobs it finished that the pruner had settled (ops.amend), and
+ *      run() rejects with WorkerFencedError.
  */
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { isUtf8 } from 'node:buffer';
 import { decodePayload, type DecodedJob } from '../payload';
-import { InvalidPayloadError, normalizeError, type NormalizedError } from '../errors';
+import { InvalidPayloadError, normalizeError, WorkerFencedError, type NormalizedError } from '../errors';
 import { hasWildcard, resolveQueues } from './queue-order';
 import { isJsonObject, phpJsonEncode } from '../json';
 import { sleep } from '../time';
@@ -54,6 +59,14 @@ export interface ParentHooks {
   onCrash?(error: NormalizedError, job: Reserved): unknown;
 }
 
+/** The worker's registration as the loop sees it: a job starts only while it holds. */
+export interface Lease {
+  /** Whether a job may start now without asking Redis (a heartbeat is recent enough). */
+  valid(): boolean;
+  /** Beat now: resolves false when this worker was fenced (pruned as dead). Rejects on Redis errors. */
+  renew(): Promise<boolean>;
+}
+
 export interface JobLoopOptions {
   id: string;
   queues: readonly string[];
@@ -74,6 +87,8 @@ export interface JobLoopOptions {
   batch?: number;
   /** Where progress through a batch is recorded for recovery (required for batch > 1). */
   cursor?: { mark(sha: string, done: number, state: 'run' | 'idle'): void };
+  /** The worker's lease (none: jobs always start, as in tests and loops nobody can prune). */
+  lease?: Lease;
   /** Test seam: the loop's clock in ms for batch ages and Redis outage lengths (default performance.now() / Date.now()). */
   clock?: () => number;
   /** Test seam: base of the delay between Redis retries in ms (doubled per error in a row, at most 20×; default 100). */
@@ -118,6 +133,8 @@ export class JobLoop extends EventEmitter<JobLoopEvents> {
   private killedForShutdown = false;
   /** The settlement policy of this loop (one object, not one per job). */
   private readonly policy: SettlementPolicy;
+  /** Set once this worker is known to be fenced: nothing more starts, run() rejects with it. */
+  private fenced: Error | undefined;
   processed = 0;
   /** Ended because the queues were empty in `once` mode. */
   drained = false;
@@ -177,12 +194,33 @@ export class JobLoop extends EventEmitter<JobLoopEvents> {
           continue;
         }
       }
+      if (!(await this.leaseHolds())) continue;
       await this.perform(this.ahead.shift() as Reserved);
       if (this.opts.maxJobs && this.processed >= this.opts.maxJobs) this.stop('graceful');
     }
     await this.flush();
     await this.giveBack();
     if (this.shutdownTimer) clearTimeout(this.shutdownTimer);
+    if (this.fenced) throw this.fenced;
+  }
+
+  /**
+   * This worker was pruned as dead and fenced (its heartbeat was refused): start nothing more;
+   * the current job ends as it would, and what it and the batch finished is corrected (amend).
+   */
+  fence(e: Error = new WorkerFencedError(this.opts.id)): void {
+    this.fenced ??= e;
+    this.stop('graceful');
+  }
+
+  /** Whether the next job may start: the lease holds, or a beat renews it (false once fenced). */
+  private async leaseHolds(): Promise<boolean> {
+    const lease = this.opts.lease;
+    if (this.fenced) return false;
+    if (!lease || lease.valid()) return true;
+    if (await this.untilRedisTakes(() => lease.renew())) return true;
+    this.fence();
+    return false;
   }
 
   /** A new batch from a claim: decoded, its first job's SHA-1 noted for the cursor. */
@@ -216,7 +254,7 @@ export class JobLoop extends EventEmitter<JobLoopEvents> {
     if (jobs.length > 0) await this.untilRedisTakes(() => this.opts.ops.giveBack(jobs));
   }
 
-  /** Retry with backoff until Redis takes `write` (each write checks what it acts on, so a retry is safe). */
+  /** Retry with backoff until Redis takes `write` (each write checks what it acts on, so a retry is safe); a fence is not retried. */
   private async untilRedisTakes<T>(write: () => Promise<T>): Promise<T> {
     for (;;) {
       try {
@@ -224,6 +262,7 @@ export class JobLoop extends EventEmitter<JobLoopEvents> {
         this.redisOk();
         return v;
       } catch (e) {
+        if (isFenced(e)) throw e;
         this.redisFailed(e);
         await sleep(this.backoffMs());
       }
@@ -297,6 +336,10 @@ export class JobLoop extends EventEmitter<JobLoopEvents> {
       this.redisOk();
       return this.batchOf(got);
     } catch (e) {
+      if (isFenced(e)) {
+        this.fence(e);
+        return [];
+      }
       this.redisFailed(e);
       return 'error';
     }
@@ -415,9 +458,34 @@ export class JobLoop extends EventEmitter<JobLoopEvents> {
   private async settle(last: { r: Reserved; s: Settlement } | undefined, reserve: boolean): Promise<Reserved[]> {
     // The plain successes about to be written are done; nothing runs now (a final job stays 'run').
     if (!last && this.done.length > 0) this.opts.cursor?.mark(this.batchSha, this.done.length, 'idle');
-    const got = await this.untilRedisTakes(() => this.opts.ops.settle(this.done, last, reserve ? this.lastQueues : [], this.opts.executor.nextPid, this.want()));
+    const queues = reserve && !this.fenced ? this.lastQueues : [];
+    let got: Claim | null = null;
+    try {
+      got = await this.untilRedisTakes(() => this.opts.ops.settle(this.done, last, queues, this.opts.executor.nextPid, this.want()));
+    } catch (e) {
+      if (!isFenced(e)) throw e;
+      this.fence(e); // its bookkeeping was written all the same (the refusal is the reserve's)
+    }
+    const done = this.done;
     this.done = [];
+    if (this.fenced) await this.amend(done, last);
     return this.batchOf(got);
+  }
+
+  /**
+   * Fenced: jobs this worker finished whose bookkeeping found them gone (the pruner settled them
+   * without it) are corrected where nobody acted on that yet; the others are left as they are.
+   */
+  private async amend(done: readonly Reserved[], last: { r: Reserved; s: Settlement } | undefined): Promise<void> {
+    const finished = done.map((r) => ({ r, s: { kind: 'done', result: null } as Settlement }));
+    if (last) finished.push(last);
+    for (const { r, s } of finished) {
+      try {
+        await this.untilRedisTakes(() => this.opts.ops.amend(r, s));
+      } catch (e) {
+        this.safeEmit('error', asError(e));
+      }
+    }
   }
 
   private safeEmit<K extends keyof JobLoopEvents>(event: K, ...args: JobLoopEvents[K]): void {
@@ -455,6 +523,11 @@ function looseIdOf(raw: string): { id: string; prefix: string } | undefined {
 /** A payload must be UTF-8 to be a job (its bytes are still kept exactly in the failure record). */
 function assertUtf8(bytes: Buffer, raw: string): void {
   if (!isUtf8(bytes)) throw new InvalidPayloadError('not valid UTF-8', raw);
+}
+
+/** A WorkerFencedError (by name: the ops may come from another realm, such as a test's fake). */
+function isFenced(e: unknown): e is Error {
+  return e instanceof Error && e.name === 'WorkerFencedError';
 }
 
 function asError(e: unknown): Error {

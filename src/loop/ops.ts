@@ -6,7 +6,9 @@
  *   2. settle: one round trip for a batch's plain successes, the job that needs its own record,
  *      and the next batch;
  *   3. giveBack: jobs taken but never started go back to the head of their queue, in order;
- *   4. wait: blocking or polling between empty passes; finish: one job's bookkeeping.
+ *   4. wait: blocking or polling between empty passes; finish: one job's bookkeeping;
+ *   5. reserve and settle reject with WorkerFencedError once this worker was pruned as dead (then
+ *      amend corrects a job it did finish).
  */
 import type { Settlement } from '../settlement';
 import type { Claim, Reserved } from '../reserved';
@@ -30,6 +32,11 @@ export interface WorkerOps {
   /** Blocking: resolves when a job may be ready or after `seconds`; polling: sleeps. Abortable. */
   wait(queues: readonly string[], seconds: number, signal: AbortSignal): Promise<void>;
   finish(r: Reserved, s: Settlement): Promise<void>;
+  /**
+   * This worker was fenced (pruned as dead while it was frozen or cut off) after it finished `r`:
+   * correct what the pruner recorded for it, if nobody acted on that yet. Resolves whether it did.
+   */
+  amend(r: Reserved, s: Settlement): Promise<boolean>;
   /** Record the pid of the process running a job (when it was not known at reserve). */
   recordPid(r: Reserved, pid: number): Promise<void>;
   knownQueues(): Promise<string[]>;

@@ -61,6 +61,14 @@ export class Keys {
    * and the scripts' `present(k)` tells it apart: it ends with a NUL byte, which no key we build does.
    */
   absent(): string { return `${this.ns}\0`; }
+  /**
+   * Ours: the fence of a worker pruned as dead (hash, with a TTL; under `resque-ts:` so a peer's
+   * unregister never removes it). While it exists the worker may not reserve or beat: a frozen or
+   * partitioned process that comes back stops. Fields: `by` (who pruned it), and per job the
+   * pruner settled, the SHA-1 of its bytes → what was done (`f` + the failure record written, or
+   * `q` requeued), so a job the worker did finish is corrected instead of counted twice.
+   */
+  fence(workerId: string): string { return `${this.ns}resque-ts:fenced:${workerId}`; }
   /** Ours: last resource sample of a worker's child (hash). */
   workerUsage(workerId: string): string { return `${this.ns}worker:${workerId}:usage`; }
 

@@ -21,6 +21,8 @@ import { settle } from '../redis/scripts/settle';
 import { giveBack } from '../redis/scripts/give-back';
 import { popDone } from '../redis/scripts/pop-done';
 import { recoverOne } from '../redis/scripts/recover';
+import { amend } from '../redis/scripts/amend';
+import { WorkerFencedError } from '../errors';
 import { phpJsonEncode, phpString } from '../json';
 import { phpDateC, unixNow } from '../time';
 import { STATUS_COMPLETE, STATUS_FAILED, STATUS_TTL } from './status';
@@ -35,6 +37,7 @@ interface FinishParams {
   args: Record<FinishArg, ScriptArg>;
 }
 type ReserveArgs = Record<(typeof RESERVE_SPEC.args)[number], ScriptArg>;
+type ReserveKeys = Record<(typeof RESERVE_SPEC.keys)[number], string>;
 
 /** The transitions of the jobs one worker (`workerId`) holds. */
 export class WorkerJobs {
@@ -52,8 +55,8 @@ export class WorkerJobs {
 
   async reserve(queues: readonly string[], childPid: number | undefined, max: number): Promise<Claim | null> {
     if (queues.length === 0) return null;
-    const [worker, restKeys, args, restArgs] = this.reserveParams(queues, childPid, max);
-    return this.claim(queues, await reserve.callBuffer(await this.redis(), { keys: { worker }, args, restKeys, restArgs }));
+    const [keys, restKeys, args, restArgs] = this.reserveParams(queues, childPid, max);
+    return this.claim(queues, await reserve.callBuffer(await this.redis(), { keys, args, restKeys, restArgs }));
   }
 
   async settle(done: readonly Reserved[], last: { r: Reserved; s: Settlement } | undefined, queues: readonly string[], childPid: number | undefined, max: number): Promise<Claim | null> {
@@ -65,7 +68,7 @@ export class WorkerJobs {
     const popArgs = first ? { doneCount: done.length, doneHeadSha: sha1(first) } : { doneCount: 0, doneHeadSha: '' };
     const fin = last ? await this.finishParams(last.r, last.s) : this.noFinish();
     const reserving = queues.length > 0 ? this.reserveParams(queues, childPid, max) : undefined;
-    const rk = reserving ? [reserving[0], ...reserving[1]] : [];
+    const rk = reserving ? [...RESERVE_SPEC.keys.map((n) => reserving[0][n]), ...reserving[1]] : [];
     const ra = reserving ? [...RESERVE_SPEC.args.map((n) => reserving[2][n]), ...reserving[3]] : [];
     const pidKeys = done.map((r) => (r.job?.id ? k.jobPid(r.job.id) : k.absent()));
     const reply = (await settle.callBuffer(await this.redis(), {
@@ -87,13 +90,13 @@ export class WorkerJobs {
     });
   }
 
-  /** reserve_batch's worker key, queue pairs, fixed ARGV (in RESERVE_SPEC's order) and queue names. */
-  private reserveParams(queues: readonly string[], childPid: number | undefined, max: number): [string, string[], ReserveArgs, string[]] {
+  /** reserve_batch's fixed KEYS, queue pairs, fixed ARGV (in RESERVE_SPEC's order) and queue names. */
+  private reserveParams(queues: readonly string[], childPid: number | undefined, max: number): [ReserveKeys, string[], ReserveArgs, string[]] {
     const k = this.keys;
     const pairs: string[] = [];
     for (const q of queues) pairs.push(k.queue(q), this.inflight(q));
     const args = { runAt: phpString(phpDateC()), namespace: k.ns, childPid: childPid === undefined ? '' : String(childPid), now: unixNow(), max: Math.max(1, max) };
-    return [k.worker(this.workerId), pairs, args, queues.map(phpString)];
+    return [{ worker: k.worker(this.workerId), fence: k.fence(this.workerId) }, pairs, args, queues.map(phpString)];
   }
 
   /** finish_job's KEYS and ARGV when there is no job to finish (its headSha '' skips it): built once, used by most settles. */
@@ -106,8 +109,9 @@ export class WorkerJobs {
     return this.emptyFinish;
   }
 
-  /** A reserve_batch reply: {k, first tracked, raw...} or null. */
+  /** A reserve_batch reply: {k, first tracked, raw...} or null; -1 (fenced) throws WorkerFencedError. */
   private claim(queues: readonly string[], reply: unknown): Claim | null {
+    if (reply === -1) throw new WorkerFencedError(this.workerId);
     if (!Array.isArray(reply)) return null;
     const [index, tracked, ...items] = reply as [number, number, ...Buffer[]];
     const queue = queues[index - 1] as string;
@@ -155,6 +159,24 @@ export class WorkerJobs {
     };
   }
 
+  /**
+   * This worker was fenced (pruned while frozen or cut off) but did finish `r`: correct what the
+   * pruner wrote for it, while nobody has acted on that yet (src/redis/scripts/amend.ts). Resolves
+   * whether it was corrected (false: nothing was settled for it, or it will run again).
+   */
+  async amend(r: Reserved, s: Settlement): Promise<boolean> {
+    if (s.kind === 'requeue') return false;
+    const { keys, args } = await this.finishParams(r, s);
+    const reply = await amend.call(await this.redis(), {
+      keys: { fence: this.keys.fence(this.workerId), failed: keys.failed, failedCount: keys.failedCount, processed: keys.processed, queue: keys.queue, status: keys.status },
+      args: {
+        sha: args.headSha, bytes: r.bytes ?? r.raw, recordHead: args.recordHead, recordTail: args.recordTail, verbatim: args.verbatim,
+        countFailed: args.countFailed, finalStatus: args.finalStatus, now: args.now, result: args.result, statusTtl: args.statusTtl,
+      },
+    });
+    return reply === 1;
+  }
+
   async recordPid(r: Reserved, pid: number): Promise<void> {
     if (r.job?.id) await (await this.redis()).set(this.keys.jobPid(r.job.id), String(pid));
   }
@@ -180,18 +202,19 @@ export async function popDoneJobs(
 
 /**
  * Settle one job a dead worker left at one end of its in-flight list (`fromTail`): requeue it at
- * the head of `queue`, or fail it with the record around its bytes. `bytes` are what the caller
+ * the head of `queue`, or fail it with the record around its bytes; noted in the dead worker's
+ * `fence` when it was pruned (so it can correct a job it did finish). `bytes` are what the caller
  * read there (checked). Resolves the payload handled, false for an empty list, -1 when that end
  * changed meanwhile (another recovery took it).
  */
 export async function recoverHead(
   redis: Redis, keys: Keys,
-  o: { list: string; queue: string; bytes: Buffer; fromTail: boolean; record?: readonly [string, string]; jsonObject: boolean },
+  o: { list: string; queue: string; bytes: Buffer; fromTail: boolean; record?: readonly [string, string]; jsonObject: boolean; fence?: string },
 ): Promise<unknown> {
   const mode = o.record ? 'fail' : 'requeue';
   const [head, tail] = o.record ?? ['', ''];
   return recoverOne.call(redis, {
-    keys: { inflight: o.list, queue: keys.queue(o.queue), failed: keys.failed(), failedCount: keys.stat('failed'), processed: keys.stat('processed') },
+    keys: { inflight: o.list, queue: keys.queue(o.queue), failed: keys.failed(), failedCount: keys.stat('failed'), processed: keys.stat('processed'), fence: o.fence ?? keys.absent() },
     args: {
       mode, recordHead: head, recordTail: tail, namespace: keys.ns, now: unixNow(), statusTtl: STATUS_TTL,
       bytes: o.bytes, verbatim: o.jsonObject ? '1' : '0', end: o.fromTail ? 'tail' : 'head',

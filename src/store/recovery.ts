@@ -17,7 +17,7 @@ import { failureRecord, failureRecordParts } from './failures';
 import { popDoneJobs, recoverHead } from './jobs';
 import { prunedError, settlementFor } from '../settlement';
 import { cursorPath, readCursor, removeCursor, writeCursor } from './batch-cursor';
-import { inflightKeys, isJsonObject, unregisterWorker } from './workers';
+import { fenceWorker, inflightKeys, isJsonObject, unregisterWorker } from './workers';
 
 export interface OrphanReport {
   workerId: string;
@@ -38,14 +38,29 @@ export function withRecoveryLock<T>(redis: Redis, keys: Keys, owner: string, fn:
 }
 
 /**
+ * Prune a worker found dead (findDeadWorkers): fence it first — atomically with a look at its
+ * heartbeat, so one that beat since is left alone (resolves null) — then settle what it held.
+ * A frozen or cut-off process that comes back finds its fence: it takes and settles nothing more
+ * under that id, and corrects a job it did finish (src/redis/scripts/amend.ts).
+ */
+export async function pruneDeadWorker(
+  redis: Redis, keys: Keys, dead: { id: string; why: string; seen?: string | undefined }, opts: { requeue: boolean; byWorker: string },
+): Promise<OrphanReport | null> {
+  if (!(await fenceWorker(redis, keys, dead.id, dead.seen, opts.byWorker))) return null;
+  return recoverDeadWorker(redis, keys, dead.id, { requeue: opts.requeue, reason: dead.why, byWorker: opts.byWorker, fenced: true });
+}
+
+/**
  * Settle a dead worker: its in-flight jobs (or, for a foreign worker, its working-on payload)
- * are failed with `reason` or requeued, then its registry entry is removed.
+ * are failed with `reason` or requeued, then its registry entry is removed. `fenced`: it was
+ * fenced (pruneDeadWorker), and what is done with each job is noted in its fence.
  */
 export async function recoverDeadWorker(
-  redis: Redis, keys: Keys, deadId: string, opts: { requeue: boolean; reason: string; byWorker: string },
+  redis: Redis, keys: Keys, deadId: string, opts: { requeue: boolean; reason: string; byWorker: string; fenced?: boolean },
 ): Promise<OrphanReport> {
   const report: OrphanReport = { workerId: deadId, failed: [], requeued: [] };
-  const found = await drainInflight(redis, keys, deadId, opts, report);
+  const fenced = opts.fenced ? keys.fence(deadId) : undefined;
+  const found = await drainInflight(redis, keys, deadId, { ...opts, fenced }, report);
   if (!found) await failForeignWorkingOn(redis, keys, deadId, opts, report);
   await unregisterWorker(redis, keys, deadId);
   return report;
@@ -82,7 +97,7 @@ export async function retireWorker(redis: Redis, keys: Keys, id: string): Promis
 
 /** Settle every in-flight job of a worker, one atomic step each; resolves whether it had lists. */
 async function drainInflight(
-  redis: Redis, keys: Keys, id: string, opts: { requeue: boolean; reason: string; byWorker: string }, report: OrphanReport,
+  redis: Redis, keys: Keys, id: string, opts: { requeue: boolean; reason: string; byWorker: string; fenced?: string | undefined }, report: OrphanReport,
 ): Promise<boolean> {
   const lists = await inflightKeys(redis, keys, id);
   // Only the job the worker was running (the head of the in-flight list of its working-on queue)
@@ -99,7 +114,7 @@ async function drainInflight(
       const bytes = await redis.lindexBuffer(list, fromTail ? -1 : 0);
       if (bytes === null) break;
       const record = settlement.kind === 'failed' ? failureRecordParts({ error: settlement.error, workerId: id, queue, failedAt }) : undefined;
-      const reply = await recoverHead(redis, keys, { list, queue, bytes, fromTail, record, jsonObject: isJsonObject(bytes) });
+      const reply = await recoverHead(redis, keys, { list, queue, bytes, fromTail, record, jsonObject: isJsonObject(bytes), ...(opts.fenced ? { fence: opts.fenced } : {}) });
       if (reply === -1) continue; // another worker settled that one first; look again
       if (typeof reply !== 'string') break;
       (record ? report.failed : report.requeued).push(reply);

@@ -12,6 +12,8 @@ import type Redis from 'ioredis';
 import type { Keys } from '../redis/keys';
 import { transaction } from '../redis/multi';
 import { phpDateC } from '../time';
+import { beat } from '../redis/scripts/beat';
+import { fence } from '../redis/scripts/fence';
 
 /** Parsed `host:pid:queues` (split on `:` into at most 3 parts, as php-resque and Ruby do). */
 export interface WorkerIdParts {
@@ -35,22 +37,42 @@ export function parseWorkerId(id: string): WorkerIdParts | null {
   return { host, pid, queues: second < 0 ? '' : id.slice(second + 1) };
 }
 
+/** A new process registers (a fence left for an earlier process with this very id goes: it was settled). */
 export async function registerWorker(redis: Redis, keys: Keys, id: string, now: Date = new Date()): Promise<void> {
   await transaction(redis, (m) => {
+    m.del(keys.fence(id));
     m.sadd(keys.workers(), id);
     m.set(keys.workerStarted(id), phpDateC(now));
     m.hset(keys.heartbeat(), id, phpDateC(now));
   });
 }
 
-/** Refresh the heartbeat; also re-registers a worker whose entry vanished (a Redis restart without
- * persistence, or a php-resque worker pruning us), so the registry heals itself. */
-export async function heartbeat(redis: Redis, keys: Keys, id: string, now: Date = new Date()): Promise<void> {
-  await transaction(redis, (m) => {
-    m.sadd(keys.workers(), id);
-    m.set(keys.workerStarted(id), phpDateC(now), 'NX');
-    m.hset(keys.heartbeat(), id, phpDateC(now));
+/**
+ * Refresh the heartbeat; also re-registers a worker whose entry vanished (a Redis restart without
+ * persistence, or a php-resque worker pruning us), so the registry heals itself. Resolves false,
+ * writing nothing, when the worker was fenced (pruned as dead by another worker): it must stop.
+ */
+export async function heartbeat(redis: Redis, keys: Keys, id: string, now: Date = new Date()): Promise<boolean> {
+  const reply = await beat.call(redis, {
+    keys: { workers: keys.workers(), started: keys.workerStarted(id), heartbeat: keys.heartbeat(), fence: keys.fence(id) },
+    args: { id, now: phpDateC(now) },
   });
+  return reply === 1;
+}
+
+/** How long a fence is kept (a frozen process may come back a day later and still be refused). */
+export const FENCE_TTL_SECONDS = 86400;
+
+/**
+ * Fence a worker found dead before settling what it held, unless its heartbeat moved since it was
+ * read as `seen` (then it is alive: resolves false and nothing is written).
+ */
+export async function fenceWorker(redis: Redis, keys: Keys, id: string, seen: string | undefined, by: string): Promise<boolean> {
+  const reply = await fence.call(redis, {
+    keys: { heartbeat: keys.heartbeat(), fence: keys.fence(id) },
+    args: { id, seen: seen ?? '', by, ttl: FENCE_TTL_SECONDS },
+  });
+  return reply === 1;
 }
 
 /** Remove every registry key of a worker (its in-flight lists must have been settled first). */
@@ -95,26 +117,33 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
+/** A worker found dead, and the heartbeat it was judged by (absent: none). */
+export interface DeadWorker {
+  id: string;
+  why: string;
+  seen?: string | undefined;
+}
+
 /**
  * Registered workers that are dead: same host with a gone pid, or (any host) a heartbeat
  * older than `staleSeconds`. A worker with a fresh heartbeat is never returned.
  */
 export async function findDeadWorkers(
   redis: Redis, keys: Keys, self: string, opts: { host?: string; staleSeconds: number; now?: number },
-): Promise<Array<{ id: string; why: string }>> {
+): Promise<DeadWorker[]> {
   const host = opts.host ?? hostname();
   const now = opts.now ?? Date.now();
   const [ids, beats] = await Promise.all([listWorkers(redis, keys), redis.hgetall(keys.heartbeat())]);
-  const dead: Array<{ id: string; why: string }> = [];
+  const dead: DeadWorker[] = [];
   for (const id of new Set([...ids, ...Object.keys(beats)])) {
     if (id === self) continue;
-    const beat = beats[id] ? Date.parse(beats[id] as string) : NaN;
-    const fresh = !Number.isNaN(beat) && now - beat < opts.staleSeconds * 1000;
+    const beatAt = beats[id] ? Date.parse(beats[id] as string) : NaN;
+    const fresh = !Number.isNaN(beatAt) && now - beatAt < opts.staleSeconds * 1000;
     const parts = parseWorkerId(id);
     if (parts && parts.host === host && !pidAlive(parts.pid)) {
-      dead.push({ id, why: `Worker ${id} died (pid ${parts.pid} is gone) while processing a job` });
-    } else if (!Number.isNaN(beat) && !fresh) {
-      dead.push({ id, why: `Worker ${id} sent no heartbeat for ${Math.round((now - beat) / 1000)} s while processing a job` });
+      dead.push({ id, why: `Worker ${id} died (pid ${parts.pid} is gone) while processing a job`, seen: beats[id] });
+    } else if (!Number.isNaN(beatAt) && !fresh) {
+      dead.push({ id, why: `Worker ${id} sent no heartbeat for ${Math.round((now - beatAt) / 1000)} s while processing a job`, seen: beats[id] });
     }
   }
   return dead;

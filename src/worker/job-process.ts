@@ -16,7 +16,10 @@
  *      own), or nowhere (silent);
  *   6. control signals sent to it (QUIT, TERM, INT, USR1, USR2, CONT: its pid is the worker's)
  *      are handed to the host, which decides for both; TERM also ends it at once, as before;
- *   7. if the host disappears it stops gracefully, puts back what it parked and unregisters
+ *   7. a job starts only while its lease holds: the host hands on each heartbeat it writes for it
+ *      (`lease`), else it beats itself first; fenced (pruned as dead while frozen or cut off: a
+ *      beat refused, or the host says `fenced`) it starts nothing more and exits EXIT_FENCED;
+ *   8. if the host disappears it stops gracefully, puts back what it parked and unregisters
  *      itself; after --redis-timeout of outage it exits 75. Before exiting it waits until every
  *      message it sent has been handed to the channel.
  */
@@ -30,10 +33,12 @@ import { assembleLoop } from '../engine/assemble';
 import { RedisOutageError } from '../loop/loop';
 import { EventOutbox, drainToParent, sendToParent } from './ipc';
 import {
-  EXIT_RECYCLE, EXIT_REDIS_OUTAGE, WORKER_CHILD_ENV,
+  EXIT_FENCED, EXIT_RECYCLE, EXIT_REDIS_OUTAGE, WORKER_CHILD_ENV,
   type ControlSignal, type FromJobProcess, type JobProcessSettings, type ToJobProcess,
 } from '../engine/job-process-protocol';
-import { workerId } from '../store/workers';
+import { heartbeat, workerId } from '../store/workers';
+import { WorkerLease } from '../engine/lease';
+import { WorkerFencedError } from '../errors';
 import { retireWorker } from '../store/recovery';
 import { withTimeout } from '../time';
 
@@ -75,9 +80,12 @@ async function main(): Promise<number> {
   let control: (m: ToJobProcess) => void = (m) => early.push(m);
   let go!: (start: boolean) => void;
   const registered = new Promise<boolean>((resolve) => { go = resolve; });
+  let registeredAt = 0;
   process.on('message', (m: ToJobProcess) => {
-    if (m.type === 'go') go(m.id === id);
-    else control(m);
+    if (m.type === 'go') {
+      registeredAt = m.at;
+      go(m.id === id);
+    } else control(m);
   });
   send({ type: 'ready' });
   // Our host died: finish the current job, then tidy up after ourselves (nobody else will).
@@ -116,9 +124,11 @@ async function main(): Promise<number> {
       }
     },
   });
+  // Its host beats for it and hands each beat on; should the host freeze, it beats itself.
+  const lease = new WorkerLease(config.pruneAfter, async () => heartbeat(await connection.client(), keys, id));
   const { worker, ops, cursor } = assembleLoop({
     config, id, connection, keys, app, executor, logger, firstFork: false,
-    maxJobs: config.jobsPerChild, batching: true, events,
+    maxJobs: config.jobsPerChild, batching: true, events, lease,
   });
   let clean = false;
   let recycled = false;
@@ -139,10 +149,13 @@ async function main(): Promise<number> {
     else if (m.type === 'pause') worker.pause();
     else if (m.type === 'resume') worker.resume();
     else if (m.type === 'events') events.want(m.names);
+    else if (m.type === 'lease') lease.note(m.at);
+    else if (m.type === 'fenced') worker.fence();
   };
   for (const m of early.splice(0)) control(m);
   try {
     // No job before the host has registered us; stopped (or orphaned) first: nothing was taken.
+    lease.note(registeredAt);
     if (!(await registered) || stopped) {
       clean = true;
       if (!orphaned && !stopped) logger.error(`Job process ${process.pid}: the host registered another id than ${id}`);
@@ -154,6 +167,7 @@ async function main(): Promise<number> {
     return recycled || (worker.processed >= config.jobsPerChild && !worker.drained) ? EXIT_RECYCLE : 0;
   } catch (e) {
     logger.error(`Job process stopped: ${(e as Error).message}`);
+    if (e instanceof WorkerFencedError) return EXIT_FENCED;
     return e instanceof RedisOutageError ? EXIT_REDIS_OUTAGE : 1;
   } finally {
     cursor?.close(clean);

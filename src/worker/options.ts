@@ -23,13 +23,14 @@ import type { FolderOrigin, FolderSubject } from './jobs-folder';
 
 // ---- 1. numbers ----
 
-export type NumberKind = 'positive-integer' | 'non-negative-integer' | 'non-negative';
+export type NumberKind = 'positive-integer' | 'non-negative-integer' | 'non-negative' | 'positive';
 
 /** What each kind accepts, and how an error says it (the CLI's words). */
 export const NUMBER_KINDS: Readonly<Record<NumberKind, { readonly expected: string; accepts(n: number): boolean }>> = {
   'positive-integer': { expected: 'a positive integer', accepts: (n) => Number.isSafeInteger(n) && n >= 1 },
   'non-negative-integer': { expected: 'a whole number, 0 or more', accepts: (n) => Number.isSafeInteger(n) && n >= 0 },
   'non-negative': { expected: 'a number, 0 or more', accepts: (n) => Number.isFinite(n) && n >= 0 },
+  positive: { expected: 'a number above 0', accepts: (n) => Number.isFinite(n) && n > 0 },
 };
 
 /** Every numeric setting and its kind (the CLI flag of each is its kebab-case name; `database` is --database). */
@@ -46,6 +47,8 @@ export const NUMERIC_SETTINGS = {
   hardChildMemory: 'non-negative',
   redisTimeout: 'non-negative',
   shutdownTimeout: 'non-negative',
+  heartbeatInterval: 'positive',
+  pruneAfter: 'positive',
 } as const satisfies Record<string, NumberKind>;
 
 export type NumericSetting = keyof typeof NUMERIC_SETTINGS;
@@ -101,6 +104,10 @@ export interface WorkerOptions {
   readonly redisTimeout?: number;
   /** How long a graceful stop waits for the current job, 0 = no limit (`--shutdown-timeout`). Default 0. */
   readonly shutdownTimeout?: number;
+  /** Seconds between heartbeats (`--heartbeat-interval`). Default 60. */
+  readonly heartbeatInterval?: number;
+  /** Seconds without a heartbeat before a worker is pruned as dead, at least 2 × heartbeatInterval (`--prune-after`). Default 300. */
+  readonly pruneAfter?: number;
   /** Warn once about a job running longer than this, 0 = off (`--slow-job-log`). Default 10. */
   readonly slowJobLog?: number;
   /** Drain the queues, then stop by itself (`--once`). Default false. */
@@ -194,6 +201,7 @@ export function resolveWorkerOptions(options: InternalWorkerOptions, cwd: string
     requeueOrphans: bool(options, 'requeueOrphans', DEFAULTS.requeueOrphans),
     redisTimeout: num(options, 'redisTimeout', DEFAULTS.redisTimeout),
     shutdownTimeout: num(options, 'shutdownTimeout', DEFAULTS.shutdownTimeout),
+    ...liveness(num(options, 'heartbeatInterval', DEFAULTS.heartbeatInterval), num(options, 'pruneAfter', DEFAULTS.pruneAfter)),
   });
   const extras = options[INTERNAL];
   return {
@@ -213,8 +221,21 @@ export function optionsFromConfig(config: WorkerConfig): WorkerOptions {
     batch: config.batch, timeout: config.timeout, killGrace: config.killGrace, maxChildMemory: config.maxChildMemory,
     hardChildMemory: config.hardChildMemory, jobsPerChild: config.jobsPerChild, inProcess: config.inProcess,
     requeueOrphans: config.requeueOrphans, redisTimeout: config.redisTimeout, shutdownTimeout: config.shutdownTimeout,
+    heartbeatInterval: config.heartbeatInterval, pruneAfter: config.pruneAfter,
     slowJobLog: config.slowJobLog, once: config.once, logLevel: config.logLevel, logFormat: config.logFormat, processTitle: true,
   };
+}
+
+/**
+ * The heartbeat interval and the prune age, checked together: a worker pruned after fewer than
+ * two heartbeat intervals would be pruned while alive (a worker starts no job unless it beat
+ * within half the prune age, so that half must hold a heartbeat).
+ */
+export function liveness(heartbeatInterval: number, pruneAfter: number): { heartbeatInterval: number; pruneAfter: number } {
+  if (pruneAfter < 2 * heartbeatInterval) {
+    throw new OptionError(`Invalid value for option prune-after: ${pruneAfter} (expected at least twice the heartbeat interval, ${2 * heartbeatInterval} s).`);
+  }
+  return { heartbeatInterval, pruneAfter };
 }
 
 /** The error message of a bad numeric value, in the CLI's words. */

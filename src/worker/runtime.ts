@@ -36,18 +36,17 @@ import type { Executor } from '../loop/loop';
 import type { JobEventSink } from '../engine/job-events';
 import type { JobProcessLogTo } from '../engine/job-process-protocol';
 import { findDeadWorkers, heartbeat, registerWorker, workerId } from '../store/workers';
-import { recoverDeadWorker, retireWorker, settleOwnLeftovers, withRecoveryLock } from '../store/recovery';
+import { pruneDeadWorker, retireWorker, settleOwnLeftovers, withRecoveryLock } from '../store/recovery';
 import { withTimeout } from '../time';
 import { paused } from '../proctitle';
 import { assembleLoop, setTitle } from '../engine/assemble';
 import { ChildWorkerHost } from '../engine/job-process-host';
 import { RedisWorkerOps } from '../engine/redis-ops';
 import { hostsJobProcesses } from './run-where';
+import { WorkerLease } from '../engine/lease';
 import type Redis from 'ioredis';
 
-const HEARTBEAT_SECONDS = 60;
-const STALE_SECONDS = 300;
-/** Dead workers of this host are found by pid, so looking often is cheap (SMEMBERS + HGETALL). */
+/** Dead workers of this host are found by pid, so looking often is cheap (SMEMBERS + HGETALL); at least once per heartbeat. */
 const RECOVERY_SECONDS = 15;
 
 /** How a worker ended. */
@@ -92,6 +91,8 @@ interface Engine {
   close(clean: boolean): Promise<void>;
   /** The listeners changed (the default engine tells its job process). */
   eventsChanged(): void;
+  /** A heartbeat sent at `sentAt` for `id` was written (the loop's lease holds on) or refused (fenced). */
+  beaten(id: string, sentAt: number, written: boolean): void;
 }
 
 /** Ids of the workers running in this process (strict, in-process). */
@@ -114,6 +115,8 @@ export class WorkerRuntime {
   private requested: StopMode | undefined;
   private pausedNow = false;
   private readonly keys: Keys;
+  /** The loop's lease when it runs in this process (strict, in-process). */
+  private lease: WorkerLease | undefined;
 
   constructor(private readonly o: RuntimeOptions) {
     this.ownId = workerId(o.config.queues);
@@ -236,7 +239,9 @@ export class WorkerRuntime {
   }
 
   private async announce(redis: Redis, id: string): Promise<void> {
+    const sentAt = Date.now();
     await registerWorker(redis, this.keys, id);
+    if (id === this.ownId) this.lease?.note(sentAt);
     this.o.logger.notice(`*** Starting worker ${id}`);
   }
 
@@ -247,10 +252,15 @@ export class WorkerRuntime {
     // Only a registered id beats: a beat re-registers a vanished entry, so none for a closed one.
     const beat = (): void => {
       const id = this.liveId;
-      if (id) heartbeat(redis, this.keys, id).catch(report);
+      if (!id) return;
+      const sentAt = Date.now();
+      heartbeat(redis, this.keys, id).then((written) => {
+        if (!written) logger.warning(`Worker ${id} was pruned as dead by another worker (its heartbeat went stale): it stops taking jobs`);
+        this.engine?.beaten(id, sentAt, written);
+      }, report);
     };
     const prune = (): void => { recover(connection, this.keys, this.liveId ?? this.ownId, config, logger).catch(report); };
-    const timers = [setInterval(beat, HEARTBEAT_SECONDS * 1000), setInterval(prune, RECOVERY_SECONDS * 1000)];
+    const timers = [setInterval(beat, config.heartbeatInterval * 1000), setInterval(prune, Math.min(RECOVERY_SECONDS, config.heartbeatInterval) * 1000)];
     for (const t of timers) t.unref();
     const onReconnect = (): void => {
       beat();
@@ -378,6 +388,7 @@ export class WorkerRuntime {
         },
         close: () => host.dispose(),
         eventsChanged: () => host.eventsChanged(),
+        beaten: (id, sentAt, written) => host.beaten(id, sentAt, written),
       };
     }
     const id = this.ownId;
@@ -388,8 +399,10 @@ export class WorkerRuntime {
     });
     // A loop in this process batches when its jobs run here too (a strict child's crash comes back as
     // an outcome, but one job per process leaves nothing to batch).
+    const lease = new WorkerLease(config.pruneAfter, async () => heartbeat(await connection.client(), keys, id));
+    this.lease = lease;
     const { worker, ops, cursor } = assembleLoop({
-      ...parts, executor, firstFork: true, batching: !(executor instanceof ChildRunner), ...(this.o.events ? { events: this.o.events } : {}),
+      ...parts, executor, firstFork: true, batching: !(executor instanceof ChildRunner), lease, ...(this.o.events ? { events: this.o.events } : {}),
     });
     return {
       loop: worker,
@@ -400,6 +413,7 @@ export class WorkerRuntime {
         await ops.close();
       },
       eventsChanged: () => undefined, // the loop asks the sink per job
+      beaten: (_id, sentAt, written) => (written ? lease.note(sentAt) : worker.fence()),
     };
   }
 }
@@ -419,9 +433,10 @@ async function recoverOwnLeftovers(redis: Redis, keys: Keys, id: string, config:
 async function recover(connection: Connection, keys: Keys, self: string, config: WorkerConfig, logger: Logger, wait = false): Promise<void> {
   const redis = await connection.client();
   await withRecoveryLock(redis, keys, self, async () => {
-    for (const dead of await findDeadWorkers(redis, keys, self, { staleSeconds: STALE_SECONDS })) {
+    for (const dead of await findDeadWorkers(redis, keys, self, { staleSeconds: config.pruneAfter })) {
       if (hostedIds.has(dead.id)) continue; // a job process of ours: its host settles it
-      const report = await recoverDeadWorker(redis, keys, dead.id, { requeue: config.requeueOrphans, reason: dead.why, byWorker: self });
+      const report = await pruneDeadWorker(redis, keys, dead, { requeue: config.requeueOrphans, byWorker: self });
+      if (!report) continue; // it beat meanwhile: alive
       logger.notice(`Pruned dead worker ${dead.id}: ${report.failed.length} job(s) failed, ${report.requeued.length} requeued`);
     }
   }, { wait });

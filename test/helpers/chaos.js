@@ -25,10 +25,10 @@ after(async () => {
  * A redis-server that keeps its data across restarts (AOF, fsync on every write, own dir).
  * stop() SIGKILLs it (an outage, not a clean shutdown); start() brings it back on the same port.
  */
-async function persistentRedis() {
+async function persistentRedis({ args: extra = [] } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resque-aof-'));
   const port = await freePort();
-  const args = ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir];
+  const args = ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir, ...extra];
   let srv = await startRedis({ port, args });
   const clients = [];
   const handle = {
@@ -192,12 +192,15 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * `tracked: false`: the jobs have no status and take 0–maxMs ms, so a worker takes them in
  * batches and the kills land mid-batch; "completed" is then a completion line and no failure.
  */
-async function runChaos({ seed = Date.now() >>> 0, blocking = false, jobs = 300, chaosMs = 20000, spareLastWorker = false, tracked = true, maxMs = 30, startWorker, log = () => {} } = {}) {
+async function runChaos({ seed = Date.now() >>> 0, blocking = false, jobs = 300, chaosMs = 20000, spareLastWorker = false, tracked = true, maxMs = 30, freeze = true, acl = false, startWorker, log = () => {} } = {}) {
   const rnd = prng(seed);
   const t0 = Date.now();
-  const redis = await persistentRedis();
-  const r = redis.client();
   const ns = `chaos${process.pid}x${seed}`;
+  // acl: the workers connect as a user restricted to the namespace (a config directive, so it
+  // survives the Redis restart); the test's own client stays the default user.
+  const redis = await persistentRedis(acl ? { args: ['--user', 'chaos', 'on', '>chaospw', `~${ns}:*`, '+@all'] } : {});
+  const workerSrv = acl ? { url: `redis://chaos:chaospw@127.0.0.1:${redis.port}` } : redis;
+  const r = redis.client();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'resque-chaos-'));
   const file = path.join(tmp, 'completed.txt');
   fs.writeFileSync(file, '');
@@ -222,24 +225,45 @@ async function runChaos({ seed = Date.now() >>> 0, blocking = false, jobs = 300,
     for (const [err] of res) if (err) throw err;
   };
   let sup;
+  // freeze: a second `resque start` (one worker), SIGSTOPped as a group past the prune age while
+  // the first one runs, then SIGCONT: the first prunes and fences it; exactly-once must still hold.
+  let frozen;
+  const LIVENESS = ['--heartbeat-interval=1', '--prune-after=3'];
+  const FREEZE_MS = 4500;
   try {
     // 1 + 2. the first jobs, the supervisor
     await push(Math.floor(jobs / 4));
-    const args = ['--count=2', '--interval=0.2'];
+    const args = ['--count=2', '--interval=0.2', ...LIVENESS];
     if (blocking) args.push('--blocking');
-    sup = startWorker({ srv: redis, ns, queue: 'default', args });
-    await waitFor(async () => (await r.scard(`${ns}:workers`)) >= 2, { timeoutMs: 15000, what: '2 workers registered' })
-      .catch((e) => { e.message += `\n${sup.output}`; throw e; });
+    sup = startWorker({ srv: workerSrv, ns, queue: 'default', args });
+    if (freeze) frozen = startWorker({ srv: workerSrv, ns, queue: 'default', args: [...args.filter((a) => !a.startsWith('--count')), '--count=1'] });
+    const registered = freeze ? 3 : 2;
+    await waitFor(async () => (await r.scard(`${ns}:workers`)) >= registered, { timeoutMs: 15000, what: `${registered} workers registered` })
+      .catch((e) => { e.message += `\n${sup.output}${frozen ? `\n--- frozen one ---\n${frozen.output}` : ''}`; throw e; });
 
     // 3. chaos
-    const kills = { runningChild: 0, idleChild: 0, worker: 0, spared: 0, redisRestarts: 0 };
+    const kills = { runningChild: 0, idleChild: 0, worker: 0, spared: 0, redisRestarts: 0, frozen: 0 };
     const chaosStart = Date.now();
     const chaosEnd = chaosStart + chaosMs;
-    const restartAt = chaosStart + rnd.int(Math.floor(chaosMs * 0.3), Math.floor(chaosMs * 0.6));
+    const freezeAt = chaosStart + rnd.int(Math.floor(chaosMs * 0.05), Math.floor(chaosMs * 0.15));
+    let thawAt = Infinity;
+    // after the frozen round (it ends by 0.15 × chaosMs + 4.5 s)
+    const restartAt = chaosStart + rnd.int(Math.floor(chaosMs * 0.45), Math.floor(chaosMs * 0.65));
     const trickleEnd = chaosStart + chaosMs * 0.7;
     let restarted = false;
     while (Date.now() < chaosEnd) {
       await sleep(rnd.int(300, 700));
+      if (frozen && kills.frozen === 0 && Date.now() >= freezeAt) {
+        kills.frozen++;
+        process.kill(-frozen.pid, 'SIGSTOP');
+        thawAt = Date.now() + FREEZE_MS;
+        log(`[chaos] SIGSTOP the second resque start at +${Date.now() - t0} ms`);
+      }
+      if (Date.now() >= thawAt) {
+        thawAt = Infinity;
+        process.kill(-frozen.pid, 'SIGCONT');
+        log(`[chaos] SIGCONT at +${Date.now() - t0} ms`);
+      }
       if (pushed < jobs) {
         const due = Math.ceil(jobs / 4 + (jobs * 3 / 4) * Math.min(1, (Date.now() - chaosStart) / (trickleEnd - chaosStart)));
         if (due > pushed) {
@@ -279,6 +303,7 @@ async function runChaos({ seed = Date.now() >>> 0, blocking = false, jobs = 300,
       if (spareLastWorker && workers.filter(alive).length < 2) { kills.spared++; continue; }
       if (killPid(rnd.pick(workers))) kills.worker++;
     }
+    if (thawAt !== Infinity) process.kill(-frozen.pid, 'SIGCONT');
     if (pushed < jobs) await push(jobs - pushed);
     log(`[chaos] stopped at +${Date.now() - t0} ms: ${JSON.stringify(kills)}`);
 
@@ -301,18 +326,20 @@ async function runChaos({ seed = Date.now() >>> 0, blocking = false, jobs = 300,
     async function drained() {
       if ((await r.llen(`${ns}:queue:default`)) > 0) return null;
       if ((await inflightLists(r, ns)).length > 0) return null;
-      // exactly the supervisor's two live workers are registered: every dead one was recovered
+      // exactly the live workers are registered (2, and the second start's 1): every dead one was recovered
       const members = await r.smembers(`${ns}:workers`);
-      const live = childPidsOf(sup.pid).filter(alive);
-      if (members.length !== 2 || live.length !== 2) return null;
+      const live = [...childPidsOf(sup.pid), ...(frozen ? childPidsOf(frozen.pid) : [])].filter(alive);
+      if (members.length !== registered || live.length !== registered) return null;
       for (const m of members) if (!live.includes(Number(m.split(':')[1]))) return null;
       return true;
     }
     const drainMs = Date.now() - settledAt;
-    const workerPids = childPidsOf(sup.pid);
-    const allPids = [sup.pid, ...workerPids, ...workerPids.flatMap((w) => childPidsOf(w))];
-    sup.signal('SIGQUIT');
+    const starts = frozen ? [sup, frozen] : [sup];
+    const workerPids = starts.flatMap((s) => childPidsOf(s.pid));
+    const allPids = [...starts.map((s) => s.pid), ...workerPids, ...workerPids.flatMap((w) => childPidsOf(w))];
+    for (const s of starts) s.signal('SIGQUIT');
     const exit = await sup.waitExit({ timeoutMs: 15000 });
+    const frozenExit = frozen ? await frozen.waitExit({ timeoutMs: 15000 }) : undefined;
     await waitFor(() => allPids.every((p) => !alive(p)), { timeoutMs: 5000, what: 'every process gone' }).catch(() => {});
 
     // 5. accounting
@@ -342,6 +369,10 @@ async function runChaos({ seed = Date.now() >>> 0, blocking = false, jobs = 300,
       kills,
       drainMs,
       exit,
+      frozenExit,
+      // the frozen start's worker was pruned (and fenced) by one of the first start's, and the
+      // fenced job process said so when it came back
+      frozenPruned: freeze ? /Pruned dead worker /.test(sup.output) && /was pruned as dead while frozen/.test(frozen.output) : undefined,
       wallMs: Date.now() - t0,
       completed: perJob.filter((j) => j.completed).length,
       failed: perJob.filter((j) => !j.completed && j.failed.length > 0).length,
@@ -365,9 +396,10 @@ async function runChaos({ seed = Date.now() >>> 0, blocking = false, jobs = 300,
       leftoverWorkers: await r.smembers(`${ns}:workers`),
       leftoverInflight: await inflightLists(r, ns),
       leftoverPids: allPids.filter(alive),
-      output: sup.output,
+      output: frozen ? `${sup.output}\n--- the frozen start ---\n${frozen.output}` : sup.output,
     };
   } finally {
+    if (frozen) { try { process.kill(-frozen.pid, 'SIGCONT'); } catch {} await frozen.stop({ graceMs: 1000 }); }
     if (sup) await sup.stop({ graceMs: 1000 });
     await redis.destroy();
     fs.rmSync(tmp, { recursive: true, force: true });

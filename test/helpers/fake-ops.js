@@ -339,6 +339,11 @@ class FakeOps {
     });
   }
 
+  /** Nothing is ever fenced here unless fence() was called: then amend only records the call. */
+  amend(r, s) {
+    return this.call('amend', { raw: r.raw, kind: s.kind }, () => false);
+  }
+
   recordPid(r, pid) {
     return this.call('recordPid', { raw: r.raw, pid }, () => {
       if (r.job?.id) this.pids.set(r.job.id, pid);

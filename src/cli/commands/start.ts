@@ -24,9 +24,9 @@ import { parseRedisSpec } from '../../redis/connection';
 import { Logger } from '../../log';
 import { announceExit, runSupervisor } from '../../worker/supervisor';
 import { runsInThisProcess } from '../../worker/run-where';
-import { NUMERIC_SETTINGS, type NumberKind, type NumericSetting } from '../../worker/options';
+import { liveness, NUMERIC_SETTINGS, type NumberKind, type NumericSetting } from '../../worker/options';
 import {
-  catchOptionErrors, flagBoolean, fromEnv, fromFlag, invalid, noExtraWords, nonEmpty, nonNegative,
+  catchOptionErrors, flagBoolean, fromEnv, fromFlag, invalid, noExtraWords, nonEmpty, nonNegative, positive,
   nonNegativeInteger, parseFlags, phpEmpty, positiveInteger, type Source,
 } from '../args';
 import type { Command, FlagTable, Io, ParseResult } from '../command';
@@ -77,6 +77,8 @@ const FLAGS = [
   { name: 'redis-timeout', kind: 'number', value: 'SECONDS', default: String(D.redisTimeout), help: 'exit after this long without Redis' },
   { name: 'graceful-term', kind: 'boolean', variables: ['GRACEFUL_TERM'], default: 'off', help: 'TERM acts like QUIT' },
   { name: 'shutdown-timeout', kind: 'number', value: 'SECONDS', default: String(D.shutdownTimeout), help: 'graceful wait for the current job' },
+  { name: 'heartbeat-interval', kind: 'number', value: 'SECONDS', default: String(D.heartbeatInterval), help: 'seconds between heartbeats' },
+  { name: 'prune-after', kind: 'number', value: 'SECONDS', default: String(D.pruneAfter), help: 'prune a worker silent this long (≥ 2 heartbeats)' },
 ] as const satisfies FlagTable;
 
 type Name = (typeof FLAGS)[number]['name'];
@@ -158,6 +160,7 @@ function resolveSettings(ctx: Ctx): Omit<WorkerConfig, 'queues'> {
     redisTimeout: number(ctx, 'redis-timeout', undefined, 'redisTimeout', D.redisTimeout),
     gracefulTerm: bool(ctx, 'graceful-term') ?? fromEnv(ctx.env, 'GRACEFUL_TERM') !== undefined,
     shutdownTimeout: number(ctx, 'shutdown-timeout', undefined, 'shutdownTimeout', D.shutdownTimeout),
+    ...liveness(number(ctx, 'heartbeat-interval', undefined, 'heartbeatInterval', D.heartbeatInterval), number(ctx, 'prune-after', undefined, 'pruneAfter', D.pruneAfter)),
   };
 }
 
@@ -239,6 +242,7 @@ const PARSERS: Readonly<Record<NumberKind, (src: Source) => number>> = {
   'positive-integer': positiveInteger,
   'non-negative-integer': nonNegativeInteger,
   'non-negative': nonNegative,
+  positive,
 };
 
 function number(ctx: Ctx, name: Name, variable: string | undefined, setting: NumericSetting, fallback: number): number {

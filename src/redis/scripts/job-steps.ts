@@ -33,10 +33,11 @@
  * (status key present) or unreadable to cjson: such a job further on ends the batch (moved back or
  * left parked), so it is settled on its own and its status turns RUNNING only when it starts. SET worker:WID {queue, run_at, payload: first job's
  * exact bytes}, its status RUNNING if tracked, job:ID:pid for every job taken.
- *   KEYS: +1 worker:WID, then pairs (queue:Qk, worker:WID:inflight:Qk), k = 1..n (n = count)
+ *   Refused (returns -1, nothing taken) while the worker is fenced (pruned as dead: src/redis/scripts/fence.ts).
+ *   KEYS: +1 worker:WID  +2 resque-ts:fenced:WID, then pairs (queue:Qk, worker:WID:inflight:Qk), k = 1..n (n = count)
  *   ARGV: +1 run_at (JSON string)  +2 namespace  +3 child pid or ''  +4 now  +5 max jobs
  *         +5+k Qk (JSON string)
- *   Returns {k, first must be settled alone (0|1), raw1, raw2, ...} or false.
+ *   Returns {k, first must be settled alone (0|1), raw1, raw2, ...}, false, or -1 (fenced).
  */
 import { EMBED_LUA, JOB_KEYS_LUA, PRESENT_LUA, SET_STATUS_LUA } from './lua-lib';
 import { STATUS_RUNNING, STATUS_WAITING } from '../../status-codes';
@@ -100,14 +101,15 @@ end
 local function reserve_batch(ko, ao, n)
   -- (returns tracked = 1 for a first job that must be settled on its own)
   local max = tonumber(ARGV[ao + 5])
+  if redis.call('EXISTS', KEYS[ko + 2]) == 1 then return -1 end
   local found, k = {}, nil
   for i = 1, n do
-    local parked = redis.call('LRANGE', KEYS[ko + 2 * i + 1], 0, max - 1)
+    local parked = redis.call('LRANGE', KEYS[ko + 2 * i + 2], 0, max - 1)
     if #parked > 0 then found = parked; k = i; break end
   end
   if not k then
     for i = 1, n do
-      local moved = redis.call('LMOVE', KEYS[ko + 2 * i], KEYS[ko + 2 * i + 1], 'LEFT', 'RIGHT')
+      local moved = redis.call('LMOVE', KEYS[ko + 2 * i + 1], KEYS[ko + 2 * i + 2], 'LEFT', 'RIGHT')
       if moved then found = {moved}; k = i; break end
     end
   end
@@ -129,12 +131,12 @@ local function reserve_batch(ko, ao, n)
     end
   end
   while not full and #found < max do
-    local moved = redis.call('LMOVE', KEYS[ko + 2 * k], KEYS[ko + 2 * k + 1], 'LEFT', 'RIGHT')
+    local moved = redis.call('LMOVE', KEYS[ko + 2 * k + 1], KEYS[ko + 2 * k + 2], 'LEFT', 'RIGHT')
     if not moved then break end
     local job = decoded(moved)
     if solo(ns, job) then
       -- back to the head of its queue, untouched
-      redis.call('LMOVE', KEYS[ko + 2 * k + 1], KEYS[ko + 2 * k], 'RIGHT', 'LEFT')
+      redis.call('LMOVE', KEYS[ko + 2 * k + 2], KEYS[ko + 2 * k + 1], 'RIGHT', 'LEFT')
       break
     end
     found[#found + 1] = moved
@@ -167,7 +169,7 @@ export const FINISH_SPEC = {
 /** KEYS and ARGV of pop_done before its pid keys. */
 export const POP_SPEC = { keys: ['inflight', 'processed', 'processedWorker'], args: ['count', 'headSha'] } as const;
 /** KEYS and ARGV of reserve_batch before its queue pairs and queue names. */
-export const RESERVE_SPEC = { keys: ['worker'], args: ['runAt', 'namespace', 'childPid', 'now', 'max'] } as const;
+export const RESERVE_SPEC = { keys: ['worker', 'fence'], args: ['runAt', 'namespace', 'childPid', 'now', 'max'] } as const;
 
 export type FinishKey = (typeof FINISH_SPEC.keys)[number];
 export type FinishArg = (typeof FINISH_SPEC.args)[number];

@@ -1,5 +1,5 @@
 import { Script } from '../script';
-import { EMBED_LUA, JOB_KEYS_LUA, SET_STATUS_LUA } from './lua-lib';
+import { EMBED_LUA, JOB_KEYS_LUA, PRESENT_LUA, SET_STATUS_LUA } from './lua-lib';
 import { STATUS_FAILED, STATUS_WAITING } from '../../status-codes';
 
 /**
@@ -12,6 +12,8 @@ import { STATUS_FAILED, STATUS_WAITING } from '../../status-codes';
  * KEYS[3] failed          the failure list
  * KEYS[4] failedCount     stat:failed
  * KEYS[5] processed       stat:processed
+ * KEYS[6] fence           resque-ts:fenced:WID when pruning (what was done is noted there under
+ *                         the SHA-1 of the bytes: `q`, or `f` + the record), else Keys.absent()
  * ARGV[1] mode            'requeue' | 'fail'
  * ARGV[2] recordHead      the record up to and including `"payload":`
  * ARGV[3] recordTail      the record from `,"exception":` to the closing brace
@@ -28,7 +30,7 @@ import { STATUS_FAILED, STATUS_WAITING } from '../../status-codes';
  */
 export const recoverOne = new Script(
   'recover',
-  `${SET_STATUS_LUA}${EMBED_LUA}${JOB_KEYS_LUA}
+  `${PRESENT_LUA}${SET_STATUS_LUA}${EMBED_LUA}${JOB_KEYS_LUA}
 local side = 'LEFT'
 if ARGV[9] == 'tail' then side = 'RIGHT' end
 local head = redis.call('LINDEX', KEYS[1], side == 'LEFT' and 0 or -1)
@@ -45,9 +47,13 @@ end
 if not raw then return false end
 local payload, job = embed(raw, ARGV[8] == '1')
 if ARGV[1] ~= 'requeue' then
-  redis.call('RPUSH', KEYS[3], ARGV[2] .. payload .. ARGV[3])
+  local record = ARGV[2] .. payload .. ARGV[3]
+  redis.call('RPUSH', KEYS[3], record)
   redis.call('INCRBY', KEYS[4], 1)
   redis.call('INCRBY', KEYS[5], 1)
+  if present(KEYS[6]) then redis.call('HSET', KEYS[6], redis.sha1hex(raw), 'f' .. record) end
+elseif present(KEYS[6]) then
+  redis.call('HSET', KEYS[6], redis.sha1hex(raw), 'q')
 end
 if job and type(job.id) == 'string' then
   local skey, pkey = job_keys(ARGV[4], job)
@@ -61,7 +67,7 @@ end
 return raw
 `,
   {
-    keys: ['inflight', 'queue', 'failed', 'failedCount', 'processed'],
+    keys: ['inflight', 'queue', 'failed', 'failedCount', 'processed', 'fence'],
     args: ['mode', 'recordHead', 'recordTail', 'namespace', 'now', 'statusTtl', 'bytes', 'verbatim', 'end'],
   } as const,
 );

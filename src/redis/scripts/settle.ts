@@ -20,7 +20,7 @@ import { FINISH_SPEC, JOB_STEPS_LUA, POP_SPEC, RESERVE_SPEC } from './job-steps'
  * KEYS[11] status
  * KEYS[12] pid
  * KEYS[13] queue
- * KEYS[14..] reserveThenPidKeys   reserve_batch's worker and queue pairs (when it reserves), then
+ * KEYS[14..] reserveThenPidKeys   reserve_batch's worker, fence and queue pairs (when it reserves), then
  *                                 the popped jobs' job:ID:pid keys
  * ARGV[1] doneCount             pop_done's count
  * ARGV[2] doneHeadSha           pop_done's headSha
@@ -35,7 +35,7 @@ import { FINISH_SPEC, JOB_STEPS_LUA, POP_SPEC, RESERVE_SPEC } from './job-steps'
  * ARGV[11] verbatim
  * ARGV[12] headSha
  * ARGV[13..] reserveArgs        reserve_batch's ARGV and queue names (when it reserves)
- * Returns {popped, finished (0|1|2), batch|false}.
+ * Returns {popped, finished (0|1|2), batch|false|-1 (fenced)}.
  */
 const SETTLE_SPEC = {
   keys: ['doneInflight', 'doneProcessed', 'doneProcessedWorker', ...FINISH_SPEC.keys],
@@ -52,7 +52,7 @@ export const settle = new Script(
 local n = 0
 if #ARGV > ${A} then n = #ARGV - ${A + RESERVE_ARGS} end
 local pk = ${P}
-if n > 0 then pk = ${P} + 1 + 2 * n end
+if n > 0 then pk = ${P} + 2 + 2 * n end
 local popped = pop_done(0, 0, pk)
 local finished = 0
 if ARGV[${A}] ~= '' then finished = finish_job(${POP_SPEC.keys.length}, ${POP_SPEC.args.length}) end
