@@ -107,6 +107,29 @@ export class WorkerFencedError extends ResqueError {
   }
 }
 
+/**
+ * `enqueueBulk` stopped part-way (Redis out of memory, a lost connection, …). Jobs go in chunks of
+ * 4,000, each all or nothing, so the error says exactly which jobs are in Redis: retry with the
+ * inputs at `notPushed` only. `uncertain` jobs were in a chunk whose reply was lost: Redis may
+ * or may not have them (look them up by id before pushing them again). `cause` is Redis's error.
+ */
+export class BulkEnqueueError extends ResqueError {
+  /** Ids of the jobs pushed, in input order. */
+  readonly pushed: readonly string[];
+  /** Indexes (into the jobs given) of those not pushed. */
+  readonly notPushed: readonly number[];
+  /** Indexes of those that may or may not have been pushed (a lost reply), with their ids. */
+  readonly uncertain: ReadonlyArray<{ index: number; id: string }>;
+  override readonly cause: Error;
+  constructor(o: { pushed: readonly string[]; notPushed: readonly number[]; uncertain: ReadonlyArray<{ index: number; id: string }>; cause: Error }) {
+    super(`enqueueBulk stopped after ${o.pushed.length} job(s): ${o.notPushed.length} not pushed${o.uncertain.length > 0 ? `, ${o.uncertain.length} uncertain (reply lost)` : ''}: ${o.cause.message}`);
+    this.pushed = o.pushed;
+    this.notPushed = o.notPushed;
+    this.uncertain = o.uncertain;
+    this.cause = o.cause;
+  }
+}
+
 /** An option has a bad value; the message names the option and the value. */
 export class OptionError extends ResqueError {}
 

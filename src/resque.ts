@@ -10,7 +10,7 @@
 import type Redis from 'ioredis';
 import { Connection, type RedisSpec } from './redis/connection';
 import { Keys } from './redis/keys';
-import { DoNotCreate } from './errors';
+import { BulkEnqueueError, DoNotCreate } from './errors';
 import { assertJobArgs, decodePayload, encodePayload, microtime, newJobId, type DecodedJob, type JobArgs } from './payload';
 import { dequeue, peekRaw, pushItems, pushOne, queueNames, queueSize, removeQueue, type DequeueFilter, type QueueItem } from './store/queues';
 import { JobStatus, waitingPacket } from './store/status';
@@ -85,14 +85,18 @@ export class Resque {
     return id;
   }
 
-  /** Push many jobs in one round trip. Resolves one entry per job: its id, or false if a hook cancelled it. */
+  /**
+   * Push many jobs (one round trip per 4,000). Resolves one entry per job: its id, or false if a
+   * hook cancelled it. Stopped part-way (Redis out of memory, …): rejects with BulkEnqueueError,
+   * which names the ids pushed and the inputs not pushed (each chunk is all or nothing).
+   */
   async enqueueBulk(queue: string, jobs: readonly BulkJob[]): Promise<Array<string | false>> {
     assertQueueName(queue);
     const ids: Array<string | false> = [];
     const items: QueueItem[] = [];
-    const pushed: Array<{ job: BulkJob; args: JobArgs; id: string }> = [];
+    const pushed: Array<{ job: BulkJob; args: JobArgs; id: string; index: number }> = [];
     const now = performance.timeOrigin + performance.now();
-    for (const job of jobs) {
+    for (const [index, job] of jobs.entries()) {
       const args = checkedArgs(job);
       const id = newJobId();
       if (this.hooks.beforeEnqueue.length > 0 && !(await this.runBefore(job.class, args, queue, id))) {
@@ -101,11 +105,21 @@ export class Resque {
       }
       const raw = payloadOf(job, args, id, now);
       items.push(job.trackStatus ? { raw, status: { key: this.keys.status(id, job.prefix ?? ''), packet: waitingPacket(Math.floor(now / 1000)) } } : { raw });
-      pushed.push({ job, args, id });
+      pushed.push({ job, args, id, index });
       ids.push(id);
     }
-    await pushItems(await this.redis(), this.keys, queue, items);
-    if (this.hooks.afterEnqueue.length > 0) for (const p of pushed) await this.runHooks('afterEnqueue', p.job.class, p.args, queue, p.id);
+    const stop = await pushItems(await this.redis(), this.keys, queue, items);
+    const landed = stop ? pushed.slice(0, stop.pushed) : pushed;
+    if (this.hooks.afterEnqueue.length > 0) for (const p of landed) await this.runHooks('afterEnqueue', p.job.class, p.args, queue, p.id);
+    if (stop) {
+      const uncertain = pushed.slice(stop.pushed, stop.pushed + stop.uncertain);
+      throw new BulkEnqueueError({
+        pushed: landed.map((p) => p.id),
+        notPushed: pushed.slice(stop.pushed + stop.uncertain).map((p) => p.index),
+        uncertain: uncertain.map((p) => ({ index: p.index, id: p.id })),
+        cause: stop.error,
+      });
+    }
     return ids;
   }
 

@@ -21,23 +21,42 @@ export interface QueueItem {
 /** Lua's unpack() takes a bounded number of values: bigger batches go in several commands. */
 const PUSH_CHUNK = 4000;
 
-/** Push items onto one queue: one Lua command per chunk (status packets, SADD, RPUSH, atomically). */
 /** One untracked job: the `enqueue` script with a single payload. */
 export function pushOne(redis: Redis, keys: Keys, queue: string, raw: string): Promise<unknown> {
   return enqueue.call(redis, { keys: { queues: keys.queues(), queue: keys.queue(queue) }, args: { name: queue, count: 1 }, restArgs: [raw] });
 }
 
-export async function pushItems(redis: Redis, keys: Keys, queue: string, items: readonly QueueItem[]): Promise<void> {
+/** Where a push of many items stopped: the first `pushed` items are in Redis; the chunk after them failed with `error`. */
+export interface PushStop {
+  pushed: number;
+  /** How many items after the first `pushed` may have landed all the same (a lost reply), 0 when Redis refused them. */
+  uncertain: number;
+  error: Error;
+}
+
+/**
+ * Push items onto one queue: one Lua command per chunk (status packets, SADD, RPUSH). Each chunk
+ * is all or nothing: Redis refuses a script at its first write when it is out of memory, and a
+ * script that began writing runs to its end. Resolves null, or where it stopped.
+ */
+export async function pushItems(redis: Redis, keys: Keys, queue: string, items: readonly QueueItem[]): Promise<PushStop | null> {
   for (let i = 0; i < items.length; i += PUSH_CHUNK) {
     const chunk = items.slice(i, i + PUSH_CHUNK);
     const tracked = chunk.filter((it) => it.status);
-    await enqueue.call(redis, {
-      keys: { queues: keys.queues(), queue: keys.queue(queue) },
-      args: { name: queue, count: chunk.length },
-      restKeys: tracked.map((it) => it.status?.key as string),
-      restArgs: [...chunk.map((it) => it.raw), ...tracked.map((it) => it.status?.packet as string)],
-    });
+    try {
+      await enqueue.call(redis, {
+        keys: { queues: keys.queues(), queue: keys.queue(queue) },
+        args: { name: queue, count: chunk.length },
+        restKeys: tracked.map((it) => it.status?.key as string),
+        restArgs: [...chunk.map((it) => it.raw), ...tracked.map((it) => it.status?.packet as string)],
+      });
+    } catch (e) {
+      const error = e instanceof Error ? e : new Error(String(e));
+      // A reply error (OOM, NOPERM, READONLY…) means Redis did not run it; a lost connection may have lost only the reply.
+      return { pushed: i, uncertain: error.name === 'ReplyError' ? 0 : chunk.length, error };
+    }
   }
+  return null;
 }
 
 export async function queueSize(redis: Redis, keys: Keys, queue: string): Promise<number> {
