@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { decodePayload, type DecodedJob } from '../payload';
 import { normalizeError } from '../errors';
 import { executeJob } from '../job/execute';
+import { runAsJob } from '../job/late-errors';
 import { JobLoader } from '../job/loader';
 import type { AppModule, JobClass } from '../job/types';
 import type { ExecOutcome, Executor } from '../loop/loop';
@@ -49,7 +50,8 @@ export class InProcessExecutor implements Executor {
         this.opts.onClass?.(cls);
         return cls;
       };
-      const r = await executeJob({ job, queue, resolve, hooks: this.opts.app.hooks ?? {}, runAfterFork: this.opts.afterFork ?? false });
+      const r = await runAsJob({ className: job.className, id: job.id, queue }, () =>
+        executeJob({ job, queue, resolve, hooks: this.opts.app.hooks ?? {}, runAfterFork: this.opts.afterFork ?? false }));
       const durationMs = performance.now() - t0;
       switch (r.kind) {
         case 'done':

@@ -11,6 +11,7 @@
  *   3. 0 once every worker has stopped (QUIT, TERM, INT, `--once` drained).
  * Strict and in-process workers with COUNT > 1 need a process each (src/worker/supervisor.ts).
  */
+import { catchStrayErrors, strayMessage } from '../job/late-errors';
 import type { WorkerConfig } from '../config';
 import type { Logger } from '../log';
 import { installSignals, workerSignals, type SignalledWorker } from './signals';
@@ -30,6 +31,9 @@ export async function runFleet(config: WorkerConfig, logger: Logger): Promise<nu
       process.title = procTitle(VERSION, 'Supervising');
     }
   }
+  // --in-process: the jobs run in this very process, which is the worker; one that leaves a stray
+  // rejection or exception behind is logged with its class, and no job fails for it.
+  if (config.inProcess) catchStrayErrors((error, kind, job) => logger.warning(strayMessage(error, kind, job)));
   const live = new Set<Worker>();
   let stopping: { graceful: boolean } | undefined;
   let paused = false;

@@ -38,6 +38,7 @@ import {
 } from '../engine/job-process-protocol';
 import { heartbeat, workerId } from '../store/workers';
 import { WorkerLease } from '../engine/lease';
+import { catchStrayErrors, strayMessage } from '../job/late-errors';
 import { WorkerFencedError } from '../errors';
 import { retireWorker } from '../store/recovery';
 import { withTimeout } from '../time';
@@ -136,6 +137,13 @@ async function main(): Promise<number> {
     recycled = true;
     worker.stop('graceful');
   };
+  // A rejection or exception a job left behind (it fired after the job ended, or was never
+  // handled) fails no job: it is logged with the job that started it, and this process, whose
+  // state is in doubt, finishes its current job and is replaced.
+  catchStrayErrors((error, kind, job) => {
+    logger.warning(`${strayMessage(error, kind, job)}; this job process is replaced after its current job`);
+    recycle();
+  });
   worker.on('settled', () => {
     if (timed) send({ type: 'job-end' });
     timed = false;
