@@ -37,8 +37,8 @@ export class RedisWorkerOps implements WorkerOps {
     return this.jobs.settle(done, last, queues, childPid, max);
   }
 
-  giveBack(jobs: readonly Reserved[]): Promise<void> {
-    return this.jobs.giveBack(jobs);
+  giveBack(jobs: readonly Reserved[], behindRunning = false): Promise<void> {
+    return this.jobs.giveBack(jobs, behindRunning);
   }
 
   finish(r: Reserved, s: Settlement): Promise<void> {

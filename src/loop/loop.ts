@@ -32,6 +32,11 @@ import { settlementFor, type Outcome, type SettlementPolicy } from '../settlemen
 
 /** A batch older than this settles before its next job (registry and counters stay fresh). */
 export const BATCH_MS = 10;
+/**
+ * A job running longer than this releases its batch: the batch's finished jobs are written and the
+ * jobs parked behind it go back to their queue, so a hung job holds nothing but itself.
+ */
+export const BATCH_HOLD_MS = 1000;
 
 /** How an executor reports a job. */
 export type ExecOutcome =
@@ -133,6 +138,8 @@ export class JobLoop extends EventEmitter<JobLoopEvents> {
   private killedForShutdown = false;
   /** The settlement policy of this loop (one object, not one per job). */
   private readonly policy: SettlementPolicy;
+  /** The release of a batch behind a long job (BATCH_HOLD_MS), while it is being written. */
+  private releasing: Promise<void> | undefined;
   /** Set once this worker is known to be fenced: nothing more starts, run() rejects with it. */
   private fenced: Error | undefined;
   processed = 0;
@@ -372,6 +379,7 @@ export class JobLoop extends EventEmitter<JobLoopEvents> {
       report = { reserved, outcome: { kind: 'invalid', error, pid: undefined, durationMs: 0 } };
     } else {
       const t0 = performance.now();
+      const hold = this.maxBatch > 1 ? setTimeout(() => { this.releasing = this.release(reserved); }, BATCH_HOLD_MS) : undefined;
       try {
         await this.opts.hooks?.beforeFork?.(reserved);
         const onStart = (pid: number): void => {
@@ -382,6 +390,12 @@ export class JobLoop extends EventEmitter<JobLoopEvents> {
         if (report.outcome.kind === 'crashed') await this.opts.hooks?.onCrash?.(report.outcome.error, reserved);
       } catch (e) {
         report = { reserved, outcome: { kind: 'failed', error: normalizeError(e), pid: process.pid, durationMs: performance.now() - t0 } };
+      }
+      clearTimeout(hold);
+      if (this.releasing) {
+        const releasing = this.releasing;
+        this.releasing = undefined;
+        await releasing;
       }
     }
     const settlement = settlementFor(this.outcomeOf(report.outcome), this.policy);
@@ -412,6 +426,27 @@ export class JobLoop extends EventEmitter<JobLoopEvents> {
     }
     this.current = undefined;
     this.safeEmit('settled', report);
+  }
+
+  /**
+   * `current` has run for BATCH_HOLD_MS: write the batch's finished jobs ahead of it (pop_done; the
+   * cursor then points at `current`, the new head) and give back the jobs parked behind it, from the
+   * tail of the in-flight list. The next batch is taken one job at a time.
+   */
+  private async release(current: Reserved): Promise<void> {
+    const done = this.done;
+    const ahead = this.ahead;
+    if (done.length === 0 && ahead.length === 0) return;
+    this.done = [];
+    this.ahead = [];
+    this.claimSize = 1;
+    if (done.length > 0) {
+      this.opts.cursor?.mark(this.batchSha, done.length, 'run');
+      await this.untilRedisTakes(() => this.opts.ops.settle(done, undefined, [], this.opts.executor.nextPid, 1));
+      this.batchSha = sha1(current);
+      this.opts.cursor?.mark(this.batchSha, 0, 'run');
+    }
+    if (ahead.length > 0) await this.untilRedisTakes(() => this.opts.ops.giveBack(ahead, true));
   }
 
   /**

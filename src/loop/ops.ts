@@ -27,8 +27,11 @@ export interface WorkerOps {
    * the next batch of up to `max` jobs.
    */
   settle(done: readonly Reserved[], last: { r: Reserved; s: Settlement } | undefined, queues: readonly string[], childPid: number | undefined, max: number): Promise<Claim | null>;
-  /** Put jobs taken but never started back at the head of their queue, in order. */
-  giveBack(jobs: readonly Reserved[]): Promise<void>;
+  /**
+   * Put jobs taken but never started back at the head of their queue, in order; `behindRunning`:
+   * they are parked behind a job that still runs (the tail of the in-flight list).
+   */
+  giveBack(jobs: readonly Reserved[], behindRunning?: boolean): Promise<void>;
   /** Blocking: resolves when a job may be ready or after `seconds`; polling: sleeps. Abortable. */
   wait(queues: readonly string[], seconds: number, signal: AbortSignal): Promise<void>;
   finish(r: Reserved, s: Settlement): Promise<void>;

@@ -77,7 +77,8 @@ export class WorkerJobs {
     return this.claim(queues, reply[2]);
   }
 
-  async giveBack(jobs: readonly Reserved[]): Promise<void> {
+  /** `behindRunning`: they are the tail of the in-flight list, behind a job that still runs. */
+  async giveBack(jobs: readonly Reserved[], behindRunning = false): Promise<void> {
     const first = jobs[0];
     if (!first) return;
     const k = this.keys;
@@ -85,7 +86,7 @@ export class WorkerJobs {
     const statusKey = id ? k.status(id, first.job?.prefix ?? first.looseId?.prefix ?? '') : k.absent();
     await giveBack.call(await this.redis(), {
       keys: { inflight: this.inflight(first.queue), queue: k.queue(first.queue), worker: k.worker(this.workerId), status: statusKey },
-      args: { count: jobs.length, headSha: sha1(first), now: unixNow() },
+      args: { count: jobs.length, headSha: sha1(first), now: unixNow(), end: behindRunning ? 'tail' : 'head' },
       restKeys: jobs.map((r) => (r.job?.id ? k.jobPid(r.job.id) : k.absent())),
     });
   }
