@@ -38,3 +38,9 @@ export function strayMessage(error: Error, kind: StrayKind, job: JobContext | un
   const who = job ? `job ${job.className}${job.id ? ` ${job.id}` : ''} (queue ${job.queue})` : 'code outside any job';
   return `An ${kind} from ${who}: ${error.name}: ${error.message}`;
 }
+
+/** Who is running now, for a log line: `Job CLASS ID (queue Q)`, or `Code outside any job`. */
+export function closerOf(): string {
+  const job = context.getStore();
+  return job ? `Job ${job.className}${job.id ? ` ${job.id}` : ''} (queue ${job.queue})` : 'Code outside any job';
+}

@@ -11,7 +11,8 @@
  *   3. 0 once every worker has stopped (QUIT, TERM, INT, `--once` drained).
  * Strict and in-process workers with COUNT > 1 need a process each (src/worker/supervisor.ts).
  */
-import { catchStrayErrors, strayMessage } from '../job/late-errors';
+import { catchStrayErrors, closerOf, strayMessage } from '../job/late-errors';
+import { guardStdio } from '../job/stdio-guard';
 import type { WorkerConfig } from '../config';
 import type { Logger } from '../log';
 import { installSignals, workerSignals, type SignalledWorker } from './signals';
@@ -33,7 +34,10 @@ export async function runFleet(config: WorkerConfig, logger: Logger): Promise<nu
   }
   // --in-process: the jobs run in this very process, which is the worker; one that leaves a stray
   // rejection or exception behind is logged with its class, and no job fails for it.
-  if (config.inProcess) catchStrayErrors((error, kind, job) => logger.warning(strayMessage(error, kind, job)));
+  if (config.inProcess) {
+    catchStrayErrors((error, kind, job) => logger.warning(strayMessage(error, kind, job)));
+    guardStdio((fd, name) => logger.warning(`${closerOf()} tried to close fd ${fd} (${name}); it stays open, so that nothing else takes its number and our log lines with it`));
+  }
   const live = new Set<Worker>();
   let stopping: { graceful: boolean } | undefined;
   let paused = false;

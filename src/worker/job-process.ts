@@ -38,7 +38,8 @@ import {
 } from '../engine/job-process-protocol';
 import { heartbeat, workerId } from '../store/workers';
 import { WorkerLease } from '../engine/lease';
-import { catchStrayErrors, strayMessage } from '../job/late-errors';
+import { catchStrayErrors, closerOf, strayMessage } from '../job/late-errors';
+import { guardStdio } from '../job/stdio-guard';
 import { WorkerFencedError } from '../errors';
 import { retireWorker } from '../store/recovery';
 import { withTimeout } from '../time';
@@ -140,6 +141,7 @@ async function main(): Promise<number> {
   // A rejection or exception a job left behind (it fired after the job ended, or was never
   // handled) fails no job: it is logged with the job that started it, and this process, whose
   // state is in doubt, finishes its current job and is replaced.
+  guardStdio((fd, name) => logger.warning(`${closerOf()} tried to close fd ${fd} (${name}); it stays open, so that nothing else takes its number and our log lines with it`));
   catchStrayErrors((error, kind, job) => {
     logger.warning(`${strayMessage(error, kind, job)}; this job process is replaced after its current job`);
     recycle();
