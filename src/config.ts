@@ -57,6 +57,11 @@ export interface WorkerConfig {
   readonly requeueOrphans: boolean;
   /** Exit non-zero after this many seconds of continuous Redis outage. */
   readonly redisTimeout: number;
+  /**
+   * Leave the processes a job started running after its job process ends (a job that daemonises
+   * on purpose); by default the job process's process group is stopped when it is replaced or stopped.
+   */
+  readonly keepJobChildren: boolean;
   /** Seconds between heartbeats (Ruby's 60). */
   readonly heartbeatInterval: number;
   /**
@@ -89,6 +94,7 @@ export const DEFAULTS = {
   hardChildMemory: 0,
   requeueOrphans: false,
   redisTimeout: 300,
+  keepJobChildren: false,
   heartbeatInterval: 60,
   pruneAfter: 300,
   gracefulTerm: false,

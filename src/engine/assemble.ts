@@ -55,9 +55,13 @@ export interface Loop {
 export function assembleLoop(p: LoopParts): Loop {
   const hooks = p.app.hooks ?? {};
   const ops = new RedisWorkerOps(p.connection, p.keys, p.id, p.config.blocking, p.failureBackend ?? p.app.failureBackend);
-  const cursor = p.batching && p.config.batch > 1 ? new BatchCursor(cursorPath(p.keys.ns, p.id)).open() : undefined;
+  // A cursor that cannot be written (a full, read-only or missing folder) degrades to one job at a time.
+  const cursor = p.batching && p.config.batch > 1
+    ? new BatchCursor(cursorPath(p.keys.ns, p.id), (e) => p.logger.warning(`The batch cursor cannot be written (${(e as NodeJS.ErrnoException).code ?? e.message}): taking one job at a time`)).open()
+    : undefined;
+  const usable = cursor?.working ? cursor : undefined;
   const worker = new JobLoop({
-    ...(cursor ? { cursor, batch: p.config.batch } : {}),
+    ...(usable ? { cursor: usable, batch: p.config.batch } : {}),
     id: p.id, queues: p.config.queues, interval: p.config.interval, once: p.config.once, ops, executor: p.executor,
     redisTimeout: p.config.redisTimeout, shutdownTimeout: p.config.shutdownTimeout, requeueOnShutdown: p.config.requeueOrphans,
     ...(p.maxJobs ? { maxJobs: p.maxJobs } : {}),

@@ -47,6 +47,7 @@ import { settleCursor } from '../store/recovery';
 import { cursorPath, removeCursor } from '../store/batch-cursor';
 import { loopProcessFlags } from '../heap';
 import { afterChannelClosed } from './channel';
+import { stopGroup } from './process-group';
 
 /** Where the host registers its job processes: each one is a worker of its own. */
 export interface JobProcessSeats {
@@ -144,6 +145,7 @@ export class ChildWorkerHost {
     for (let started = Date.now(); this.seat;) {
       const seat = this.seat;
       const exit = await seat.exited;
+      const leftovers = this.stopLeftovers(seat.child.pid);
       if (exit.code === EXIT_REDIS_OUTAGE) {
         // Redis is gone (that is why it exited): recovery settles its id once Redis is back.
         this.seat = undefined;
@@ -156,7 +158,10 @@ export class ChildWorkerHost {
       if (!skip) await this.retried('unregister a job process', () => this.o.seats.close(seat.id)).catch(() => undefined);
       this.seat = undefined;
       // Exit 0 with --once is a drained queue, unless it left a job (a job calling process.exit(0)).
-      if (this.stopping || (this.o.config.once && exit.code === 0 && !heldJob)) break;
+      if (this.stopping || (this.o.config.once && exit.code === 0 && !heldJob)) {
+        await leftovers;
+        break;
+      }
       if (exit.code === EXIT_FENCED) {
         this.o.logger.notice(`*** Worker ${seat.id} was pruned as dead while frozen or cut off from Redis: it stopped; starting another`);
       } else if (exit.code !== 0 && exit.code !== EXIT_RECYCLE) {
@@ -164,11 +169,22 @@ export class ChildWorkerHost {
         // Died young without a job: a broken set-up, so do not spin. A job that killed it is no reason to wait.
         if (!heldJob && Date.now() - started < 1000) await sleep(1000);
       }
-      if (this.stopping) break;
+      if (this.stopping) {
+        await leftovers;
+        break;
+      }
       started = Date.now();
       await this.spawn();
     }
     if (this.shutdownTimer) clearTimeout(this.shutdownTimer);
+  }
+
+  /** The processes the jobs of job process `pid` left in its process group are stopped (unless --keep-job-children). */
+  private async stopLeftovers(pid: number | undefined): Promise<void> {
+    if (pid === undefined || this.o.config.keepJobChildren) return;
+    if (await stopGroup(pid, this.o.config.killGrace * 1000)) {
+      this.o.logger.notice(`Stopped the processes jobs of job process ${pid} left running (its process group: TERM, then KILL after ${this.o.config.killGrace} s)`);
+    }
   }
 
   stop(mode: 'graceful' | 'immediate'): void {
@@ -225,6 +241,8 @@ export class ChildWorkerHost {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'advanced', // results with BigInt cross as they are
       execArgv: loopProcessFlags(),
+      // A process group of its own: what its jobs start is stopped with it (src/engine/process-group.ts).
+      detached: !this.o.config.keepJobChildren,
     });
     child.once('error', () => undefined);
     this.child = child;

@@ -21,8 +21,11 @@ import type { NormalizedError } from '../errors';
 import { isFromChild } from './per-job-child-protocol';
 import type { FromChild, ToChild } from './per-job-child-protocol';
 import type { ExecOutcome } from '../loop/loop';
+import { stopGroup } from './process-group';
 
 export interface ChildRunnerOptions {
+  /** Leave running what a job started after its child exits (default: the child's process group is stopped). */
+  keepJobChildren?: boolean;
   /** Folder holding job files (made absolute). */
   jobsDir: string;
   /** App module (APP_INCLUDE) loaded by every child before its first job. */
@@ -82,8 +85,11 @@ class Child {
   private stopping = false;
   private readonly timers: NodeJS.Timeout[] = [];
 
-  constructor(entry: string, env: NodeJS.ProcessEnv, readyTimeoutMs: number) {
-    this.proc = fork(entry, [], { serialization: 'advanced', env, execArgv: [] });
+  /** `groupGraceMs`: run in a process group of its own, whose leftovers are stopped once it exits (src/engine/process-group.ts). */
+  constructor(entry: string, env: NodeJS.ProcessEnv, readyTimeoutMs: number, groupGraceMs?: number) {
+    this.proc = fork(entry, [], { serialization: 'advanced', env, execArgv: [], detached: groupGraceMs !== undefined });
+    const pgid = this.proc.pid;
+    if (groupGraceMs !== undefined && pgid !== undefined) this.proc.once('exit', () => { void stopGroup(pgid, groupGraceMs); });
     this.pid = this.proc.pid ?? -1;
     let finish: (e: ExitInfo) => void = () => undefined;
     this.closed = new Promise((resolve) => (finish = resolve));
@@ -197,6 +203,7 @@ export class ChildRunner {
   private readonly onSample: ((s: UsageSample) => void) | undefined;
   private seq = 0;
   private closing = false;
+  private readonly keepChildren: boolean;
 
   constructor(opts: ChildRunnerOptions) {
     this.jobsPerChild = checkNumber('jobsPerChild', opts.jobsPerChild, 1, true);
@@ -209,6 +216,7 @@ export class ChildRunner {
       sampleMs: checkNumber('sampleMs', opts.sampleMs ?? 1000, 0, false),
     };
     this.onSample = opts.onSample;
+    this.keepChildren = opts.keepJobChildren ?? false;
     if (typeof opts.jobsDir !== 'string' || opts.jobsDir === '') {
       throw new OptionError(`jobsDir must be a folder path, got ${JSON.stringify(opts.jobsDir)}`);
     }
@@ -310,7 +318,7 @@ export class ChildRunner {
   }
 
   private spawn(): Child {
-    const child = new Child(this.entry, this.env, this.readyTimeoutMs);
+    const child = new Child(this.entry, this.env, this.readyTimeoutMs, this.keepChildren ? undefined : this.killGraceMs);
     void child.closed.then(() => {
       if (this.idle === child) this.idle = undefined;
       this.retiring.delete(child);

@@ -91,7 +91,7 @@ export interface JobLoopOptions {
   /** Most jobs taken in one round trip (1 = one job at a time). */
   batch?: number;
   /** Where progress through a batch is recorded for recovery (required for batch > 1). */
-  cursor?: { mark(sha: string, done: number, state: 'run' | 'idle'): void };
+  cursor?: { mark(sha: string, done: number, state: 'run' | 'idle'): void; readonly working?: boolean };
   /** The worker's lease (none: jobs always start, as in tests and loops nobody can prune). */
   lease?: Lease;
   /** Test seam: the loop's clock in ms for batch ages and Redis outage lengths (default performance.now() / Date.now()). */
@@ -242,6 +242,7 @@ export class JobLoop extends EventEmitter<JobLoopEvents> {
 
   /** How many jobs the next round trip may take. */
   private want(): number {
+    if (this.opts.cursor?.working === false) return 1; // the cursor broke: one job at a time
     const left = this.opts.maxJobs ? this.opts.maxJobs - this.processed : Infinity;
     return Math.max(1, Math.min(this.claimSize, left));
   }

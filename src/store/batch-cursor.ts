@@ -14,6 +14,12 @@
  *     or a loop that does not batch): the head is taken as running, as before batches.
  * File: $RESQUE_CURSOR_DIR, else /dev/shm/resque-ts (or <tmpdir>/resque-ts), then
  * <SHA-1 of namespace + worker id>.cursor
+ *   - the folder is checked at start (checkCursorFolder: `resque start` exits 2 when it cannot
+ *     write there); the file is written in full when opened, so later marks overwrite bytes
+ *     already allocated and a folder that fills up afterwards (a full tmpfs) cannot fail them;
+ *   - a file that cannot be created, or a mark that fails all the same, degrades safely: the file
+ *     is removed (a recovery then takes the head as running, as without batches) and onFail tells
+ *     the loop's owner, which takes one job at a time from then on. No job fails for it.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -41,21 +47,47 @@ export function cursorPath(namespace: string, workerId: string): string {
 export class BatchCursor {
   private fd: number | undefined;
   private readonly buf = Buffer.alloc(LINE_BYTES);
+  /** Why the cursor stopped working (then it marks nothing). */
+  failure: Error | undefined;
 
-  constructor(readonly file: string) {}
+  constructor(readonly file: string, private readonly onFail: (e: Error) => void = () => undefined) {}
 
-  /** Create (or take over) the file; a previous owner's content is replaced. */
+  /** Create (or take over) the file, written in full; a previous owner's content is replaced. */
   open(): this {
-    fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
-    this.fd = fs.openSync(this.file, 'w', 0o600);
+    try {
+      fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
+      this.fd = fs.openSync(this.file, 'w', 0o600);
+      fs.writeSync(this.fd, format({ sha: '0'.repeat(40), done: 0, state: 'idle' }), 0, 'latin1');
+    } catch (e) {
+      this.fail(e);
+    }
     return this;
+  }
+
+  /** Whether marks are recorded (false once the file could not be written). */
+  get working(): boolean {
+    return this.fd !== undefined;
   }
 
   mark(sha: string, done: number, state: CursorState): void {
     if (this.fd === undefined) return;
     // One pwrite of a preallocated buffer per mark: this runs once per job.
     this.buf.write(format({ sha, done, state }), 0, 'latin1');
-    fs.writeSync(this.fd, this.buf, 0, LINE_BYTES, 0);
+    try {
+      fs.writeSync(this.fd, this.buf, 0, LINE_BYTES, 0);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private fail(e: unknown): void {
+    this.failure = e instanceof Error ? e : new Error(String(e));
+    if (this.fd !== undefined) {
+      try { fs.closeSync(this.fd); } catch { /* gone */ }
+      this.fd = undefined;
+    }
+    removeCursor(this.file); // a stale cursor would mislead recovery; none means "head running"
+    this.onFail(this.failure);
   }
 
   /** `remove`: a clean exit, nothing is held any more; else the file stays for recovery. */
@@ -64,6 +96,24 @@ export class BatchCursor {
     fs.closeSync(this.fd);
     this.fd = undefined;
     if (remove) removeCursor(this.file);
+  }
+}
+
+/**
+ * Whether cursors can be written in `dir` (default: the folder cursorPath uses): resolves an
+ * error naming the folder and the cause, or undefined.
+ */
+export function checkCursorFolder(dir: string = path.dirname(cursorPath('', ''))): Error | undefined {
+  const probe = path.join(dir, `.probe-${process.pid}`);
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(probe, format({ sha: '0'.repeat(40), done: 0, state: 'idle' }), { mode: 0o600 });
+    fs.unlinkSync(probe);
+    return undefined;
+  } catch (e) {
+    removeCursor(probe);
+    const err = e as NodeJS.ErrnoException;
+    return new Error(`The batch cursor folder ${dir} cannot be written (${err.code ?? err.message}): set RESQUE_CURSOR_DIR to a writable folder (a tmpfs is best), or take one job at a time (--batch=1)`);
   }
 }
 

@@ -104,6 +104,8 @@ export interface WorkerOptions {
   readonly redisTimeout?: number;
   /** How long a graceful stop waits for the current job, 0 = no limit (`--shutdown-timeout`). Default 0. */
   readonly shutdownTimeout?: number;
+  /** Leave running what a job started after its job process ends (`--keep-job-children`). Default false: its process group is stopped. */
+  readonly keepJobChildren?: boolean;
   /** Seconds between heartbeats (`--heartbeat-interval`). Default 60. */
   readonly heartbeatInterval?: number;
   /** Seconds without a heartbeat before a worker is pruned as dead, at least 2 × heartbeatInterval (`--prune-after`). Default 300. */
@@ -201,6 +203,7 @@ export function resolveWorkerOptions(options: InternalWorkerOptions, cwd: string
     requeueOrphans: bool(options, 'requeueOrphans', DEFAULTS.requeueOrphans),
     redisTimeout: num(options, 'redisTimeout', DEFAULTS.redisTimeout),
     shutdownTimeout: num(options, 'shutdownTimeout', DEFAULTS.shutdownTimeout),
+    keepJobChildren: bool(options, 'keepJobChildren', DEFAULTS.keepJobChildren),
     ...liveness(num(options, 'heartbeatInterval', DEFAULTS.heartbeatInterval), num(options, 'pruneAfter', DEFAULTS.pruneAfter)),
   });
   const extras = options[INTERNAL];
@@ -221,7 +224,7 @@ export function optionsFromConfig(config: WorkerConfig): WorkerOptions {
     batch: config.batch, timeout: config.timeout, killGrace: config.killGrace, maxChildMemory: config.maxChildMemory,
     hardChildMemory: config.hardChildMemory, jobsPerChild: config.jobsPerChild, inProcess: config.inProcess,
     requeueOrphans: config.requeueOrphans, redisTimeout: config.redisTimeout, shutdownTimeout: config.shutdownTimeout,
-    heartbeatInterval: config.heartbeatInterval, pruneAfter: config.pruneAfter,
+    heartbeatInterval: config.heartbeatInterval, pruneAfter: config.pruneAfter, keepJobChildren: config.keepJobChildren,
     slowJobLog: config.slowJobLog, once: config.once, logLevel: config.logLevel, logFormat: config.logFormat, processTitle: true,
   };
 }
@@ -251,7 +254,7 @@ function num(options: WorkerOptions, name: NumericSetting & keyof WorkerOptions,
   return value;
 }
 
-type BooleanOption = 'blocking' | 'once' | 'inProcess' | 'requeueOrphans' | 'processTitle';
+type BooleanOption = 'blocking' | 'once' | 'inProcess' | 'requeueOrphans' | 'processTitle' | 'keepJobChildren';
 
 function bool(options: WorkerOptions, name: BooleanOption, fallback: boolean): boolean {
   const value: unknown = options[name];

@@ -15,3 +15,8 @@ export function hostsJobProcesses(config: Pick<WorkerConfig, 'inProcess' | 'jobs
 export function runsInThisProcess(config: WorkerConfig): boolean {
   return config.count === 1 || hostsJobProcesses(config);
 }
+
+/** Whether its loops take jobs in batches, with a batch cursor (strict mode takes one at a time). */
+export function batches(config: Pick<WorkerConfig, 'inProcess' | 'jobsPerChild' | 'batch'>): boolean {
+  return config.batch > 1 && (config.inProcess || config.jobsPerChild > 1);
+}

@@ -396,6 +396,7 @@ export class WorkerRuntime {
     const executor: Executor = config.inProcess ? new InProcessExecutor({ jobsDir: config.jobsDir, app, debug }) : new ChildRunner({
       jobsDir: config.jobsDir, app: config.app, jobsPerChild: config.jobsPerChild, killGraceMs: config.killGrace * 1000,
       timeoutSec: config.timeout, hardMemoryMb: config.hardChildMemory, maxMemoryMb: config.maxChildMemory, onSample: usage, debug,
+      keepJobChildren: config.keepJobChildren,
     });
     // A loop in this process batches when its jobs run here too (a strict child's crash comes back as
     // an outcome, but one job per process leaves nothing to batch).

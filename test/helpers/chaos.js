@@ -255,13 +255,13 @@ async function runChaos({ seed = Date.now() >>> 0, blocking = false, jobs = 300,
       await sleep(rnd.int(300, 700));
       if (frozen && kills.frozen === 0 && Date.now() >= freezeAt) {
         kills.frozen++;
-        process.kill(-frozen.pid, 'SIGSTOP');
+        signalTree(frozen.pid, 'SIGSTOP');
         thawAt = Date.now() + FREEZE_MS;
         log(`[chaos] SIGSTOP the second resque start at +${Date.now() - t0} ms`);
       }
       if (Date.now() >= thawAt) {
         thawAt = Infinity;
-        process.kill(-frozen.pid, 'SIGCONT');
+        signalTree(frozen.pid, 'SIGCONT');
         log(`[chaos] SIGCONT at +${Date.now() - t0} ms`);
       }
       if (pushed < jobs) {
@@ -303,7 +303,7 @@ async function runChaos({ seed = Date.now() >>> 0, blocking = false, jobs = 300,
       if (spareLastWorker && workers.filter(alive).length < 2) { kills.spared++; continue; }
       if (killPid(rnd.pick(workers))) kills.worker++;
     }
-    if (thawAt !== Infinity) process.kill(-frozen.pid, 'SIGCONT');
+    if (thawAt !== Infinity) signalTree(frozen.pid, 'SIGCONT');
     if (pushed < jobs) await push(jobs - pushed);
     log(`[chaos] stopped at +${Date.now() - t0} ms: ${JSON.stringify(kills)}`);
 
@@ -399,7 +399,7 @@ async function runChaos({ seed = Date.now() >>> 0, blocking = false, jobs = 300,
       output: frozen ? `${sup.output}\n--- the frozen start ---\n${frozen.output}` : sup.output,
     };
   } finally {
-    if (frozen) { try { process.kill(-frozen.pid, 'SIGCONT'); } catch {} await frozen.stop({ graceMs: 1000 }); }
+    if (frozen) { signalTree(frozen.pid, 'SIGCONT'); await frozen.stop({ graceMs: 1000 }); }
     if (sup) await sup.stop({ graceMs: 1000 });
     await redis.destroy();
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -419,6 +419,14 @@ function childPidsOf(pid) {
   } catch {
     return [];
   }
+}
+
+/** `sig` to the process group of `pid` and to those of its children (job processes have their own). */
+function signalTree(pid, sig) {
+  for (const child of childPidsOf(pid)) {
+    try { process.kill(-child, sig); } catch {}
+  }
+  try { process.kill(-pid, sig); } catch {}
 }
 
 function killPid(pid) {

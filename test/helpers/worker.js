@@ -32,6 +32,10 @@ process.env.RESQUE_CURSOR_DIR = CURSOR_DIR;
 process.on('exit', () => fs.rmSync(CURSOR_DIR, { recursive: true, force: true }));
 
 function killGroup(pid, signal = 'SIGKILL') {
+  // Job processes run in process groups of their own: reach them, and what their jobs started, too.
+  for (const child of childPids(pid)) {
+    try { process.kill(-child, signal); } catch {}
+  }
   try {
     process.kill(-pid, signal);
     return true;

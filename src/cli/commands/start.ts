@@ -23,7 +23,8 @@ import { OptionError } from '../../errors';
 import { parseRedisSpec } from '../../redis/connection';
 import { Logger } from '../../log';
 import { announceExit, runSupervisor } from '../../worker/supervisor';
-import { runsInThisProcess } from '../../worker/run-where';
+import { batches, runsInThisProcess } from '../../worker/run-where';
+import { checkCursorFolder } from '../../store/batch-cursor';
 import { liveness, NUMERIC_SETTINGS, type NumberKind, type NumericSetting } from '../../worker/options';
 import {
   catchOptionErrors, flagBoolean, fromEnv, fromFlag, invalid, noExtraWords, nonEmpty, nonNegative, positive,
@@ -77,6 +78,7 @@ const FLAGS = [
   { name: 'redis-timeout', kind: 'number', value: 'SECONDS', default: String(D.redisTimeout), help: 'exit after this long without Redis' },
   { name: 'graceful-term', kind: 'boolean', variables: ['GRACEFUL_TERM'], default: 'off', help: 'TERM acts like QUIT' },
   { name: 'shutdown-timeout', kind: 'number', value: 'SECONDS', default: String(D.shutdownTimeout), help: 'graceful wait for the current job' },
+  { name: 'keep-job-children', kind: 'boolean', default: 'off', help: 'leave running what jobs started' },
   { name: 'heartbeat-interval', kind: 'number', value: 'SECONDS', default: String(D.heartbeatInterval), help: 'seconds between heartbeats' },
   { name: 'prune-after', kind: 'number', value: 'SECONDS', default: String(D.pruneAfter), help: 'prune a worker silent this long (≥ 2 heartbeats)' },
 ] as const satisfies FlagTable;
@@ -160,6 +162,7 @@ function resolveSettings(ctx: Ctx): Omit<WorkerConfig, 'queues'> {
     redisTimeout: number(ctx, 'redis-timeout', undefined, 'redisTimeout', D.redisTimeout),
     gracefulTerm: bool(ctx, 'graceful-term') ?? fromEnv(ctx.env, 'GRACEFUL_TERM') !== undefined,
     shutdownTimeout: number(ctx, 'shutdown-timeout', undefined, 'shutdownTimeout', D.shutdownTimeout),
+    keepJobChildren: bool(ctx, 'keep-job-children') ?? D.keepJobChildren,
     ...liveness(number(ctx, 'heartbeat-interval', undefined, 'heartbeatInterval', D.heartbeatInterval), number(ctx, 'prune-after', undefined, 'pruneAfter', D.pruneAfter)),
   };
 }
@@ -262,6 +265,12 @@ async function run(options: StartOptions, io: Io): Promise<number> {
       return 2; // a usage error, like a bad flag value
     }
     if (folder.level === 'warning') logger.warning(folder.message);
+    // Batches record their progress in a local file: a folder that cannot take it is a set-up error.
+    const cursors = batches(config) ? checkCursorFolder() : undefined;
+    if (cursors) {
+      io.stderr.write(`${cursors.message}\n`);
+      return 2;
+    }
   }
   const pidfile = supervised ? undefined : config.pidfile;
   if (pidfile !== undefined && !writePidfile(pidfile, io, logger)) return 1;
