@@ -14,8 +14,11 @@ import type { FailureBackend } from '../store/failures';
 import { WorkerJobs } from '../store/jobs';
 import type { Claim, Reserved, Settlement, WorkerOps } from '../loop/ops';
 
+/** Most blocking connections a worker holds (`--blocking` with many queues, `QUEUE=*`). */
+export const MAX_BLOCKING = 8;
+
 export class RedisWorkerOps implements WorkerOps {
-  private readonly blockers = new Map<string, Promise<Redis>>();
+  private readonly blockers = new Map<number, Promise<Redis>>();
 
   constructor(
     private readonly connection: Connection,
@@ -53,10 +56,14 @@ export class RedisWorkerOps implements WorkerOps {
     return this.jobs.recordPid(r, pid);
   }
 
-  async wait(queues: readonly string[], seconds: number, signal: AbortSignal): Promise<void> {
+  async wait(all: readonly string[], seconds: number, signal: AbortSignal): Promise<void> {
     // Polling never spins: --interval=0 still waits 10 ms between empty passes.
-    if (!this.blocking || queues.length === 0) return sleep(Math.max(seconds * 1000, 10), signal);
-    const clients = await Promise.all(queues.map((q) => this.blocker(q)));
+    if (!this.blocking || all.length === 0) return sleep(Math.max(seconds * 1000, 10), signal);
+    // At most MAX_BLOCKING connections whatever the number of queues: the first ones by priority
+    // block; when there are more, the wait ends within a second so the pass looks at all of them.
+    const queues = all.slice(0, MAX_BLOCKING);
+    if (all.length > queues.length) seconds = seconds > 0 ? Math.min(seconds, 1) : 1;
+    const clients = await Promise.all(queues.map((_, i) => this.blocker(i)));
     // CLIENT UNBLOCK makes each BLMOVE return nil at once. (Dropping the connection does not:
     // ioredis re-sends the pending command on its new connection, which then waits out INTERVAL.)
     const unblock = (): void => { void this.unblockAll(clients); };
@@ -81,15 +88,16 @@ export class RedisWorkerOps implements WorkerOps {
     }));
   }
 
-  private blocker(queue: string): Promise<Redis> {
-    let p = this.blockers.get(queue);
+  /** Blocking connection number `slot` (< MAX_BLOCKING), for whichever queue waits on it. */
+  private blocker(slot: number): Promise<Redis> {
+    let p = this.blockers.get(slot);
     if (!p) {
-      p = this.connection.open(`resque-blocking-${queue}`).then(async (c) => {
+      p = this.connection.open(`resque-blocking-${slot}`).then(async (c) => {
         (c as Redis & { resqueClientId?: number }).resqueClientId = Number(await c.client('ID'));
         return c;
       });
-      this.blockers.set(queue, p);
-      p.catch(() => this.blockers.delete(queue));
+      this.blockers.set(slot, p);
+      p.catch(() => this.blockers.delete(slot));
     }
     return p;
   }

@@ -52,12 +52,13 @@ export class BatchCursor {
 
   constructor(readonly file: string, private readonly onFail: (e: Error) => void = () => undefined) {}
 
-  /** Create (or take over) the file, written in full; a previous owner's content is replaced. */
+  /** Create (or take over) the file, written in full (blank); a previous owner's content is replaced. */
   open(): this {
     try {
       fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
       this.fd = fs.openSync(this.file, 'w', 0o600);
-      fs.writeSync(this.fd, format({ sha: '0'.repeat(40), done: 0, state: 'idle' }), 0, 'latin1');
+      // Blank, as long as a mark: it reads as no cursor (the head taken as running, as before the first mark).
+      fs.writeSync(this.fd, `${' '.repeat(LINE_BYTES - 1)}\n`, 0, 'latin1');
     } catch (e) {
       this.fail(e);
     }

@@ -39,6 +39,13 @@ interface FinishParams {
 type ReserveArgs = Record<(typeof RESERVE_SPEC.args)[number], ScriptArg>;
 type ReserveKeys = Record<(typeof RESERVE_SPEC.keys)[number], string>;
 
+/**
+ * Most queues one reserve script looks at: with `QUEUE=*` over thousands of queues, a reserve is
+ * several short scripts (about 0.3 ms each for 100 empty queues) rather than one that holds Redis
+ * for tens of milliseconds.
+ */
+export const RESERVE_CHUNK = 100;
+
 /** The transitions of the jobs one worker (`workerId`) holds. */
 export class WorkerJobs {
   private readonly failures: FailureBackend;
@@ -53,10 +60,15 @@ export class WorkerJobs {
     this.failures = failures ?? new RedisFailureBackend(redis, keys);
   }
 
+  /** Take up to `max` jobs: one script call per RESERVE_CHUNK queues, in priority order, until one has jobs. */
   async reserve(queues: readonly string[], childPid: number | undefined, max: number): Promise<Claim | null> {
-    if (queues.length === 0) return null;
-    const [keys, restKeys, args, restArgs] = this.reserveParams(queues, childPid, max);
-    return this.claim(queues, await reserve.callBuffer(await this.redis(), { keys, args, restKeys, restArgs }));
+    for (let i = 0; i < queues.length; i += RESERVE_CHUNK) {
+      const chunk = queues.slice(i, i + RESERVE_CHUNK);
+      const [keys, restKeys, args, restArgs] = this.reserveParams(chunk, childPid, max);
+      const got = this.claim(chunk, await reserve.callBuffer(await this.redis(), { keys, args, restKeys, restArgs }));
+      if (got) return got;
+    }
+    return null;
   }
 
   async settle(done: readonly Reserved[], last: { r: Reserved; s: Settlement } | undefined, queues: readonly string[], childPid: number | undefined, max: number): Promise<Claim | null> {
@@ -67,14 +79,18 @@ export class WorkerJobs {
       : { doneInflight: k.absent(), doneProcessed: k.absent(), doneProcessedWorker: k.absent() };
     const popArgs = first ? { doneCount: done.length, doneHeadSha: sha1(first) } : { doneCount: 0, doneHeadSha: '' };
     const fin = last ? await this.finishParams(last.r, last.s) : this.noFinish();
-    const reserving = queues.length > 0 ? this.reserveParams(queues, childPid, max) : undefined;
+    // The round trip reserves from the first RESERVE_CHUNK queues; the rest, if it found none there.
+    const firstQueues = queues.slice(0, RESERVE_CHUNK);
+    const reserving = firstQueues.length > 0 ? this.reserveParams(firstQueues, childPid, max) : undefined;
     const rk = reserving ? [...RESERVE_SPEC.keys.map((n) => reserving[0][n]), ...reserving[1]] : [];
     const ra = reserving ? [...RESERVE_SPEC.args.map((n) => reserving[2][n]), ...reserving[3]] : [];
     const pidKeys = done.map((r) => (r.job?.id ? k.jobPid(r.job.id) : k.absent()));
     const reply = (await settle.callBuffer(await this.redis(), {
       keys: { ...pop, ...fin.keys }, args: { ...popArgs, ...fin.args }, restKeys: [...rk, ...pidKeys], restArgs: ra,
     })) as [unknown, unknown, unknown];
-    return this.claim(queues, reply[2]);
+    const got = this.claim(firstQueues, reply[2]);
+    if (got || queues.length <= RESERVE_CHUNK) return got;
+    return this.reserve(queues.slice(RESERVE_CHUNK), childPid, max);
   }
 
   /** `behindRunning`: they are the tail of the in-flight list, behind a job that still runs. */
