@@ -11,3 +11,8 @@ export interface Backoff {
 export function backoffMs(attempt: number, { baseMs, maxMs }: Backoff): number {
   return Math.min(baseMs * 2 ** Math.min(Math.max(0, attempt), 30), maxMs);
 }
+
+/** backoffMs, cut so that the wait ends by `deadline` (a Date.now() time): a last try falls on it. */
+export function backoffBefore(deadline: number, attempt: number, backoff: Backoff): number {
+  return Math.min(backoffMs(attempt, backoff), Math.max(0, deadline - Date.now()));
+}

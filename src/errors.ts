@@ -26,9 +26,12 @@ export class InvalidPayloadError extends ResqueError {
 /** Redis could not be reached; `address` never contains a password. */
 export class RedisConnectionError extends ResqueError {
   readonly address: string;
-  constructor(address: string, cause: string) {
-    super(`Could not connect to Redis at ${address}: ${cause}`);
+  /** Why, in an operator's words (`connection refused (ECONNREFUSED)`). */
+  readonly reason: string;
+  constructor(address: string, reason: string) {
+    super(`Could not connect to Redis at ${address}: ${reason}`);
     this.address = address;
+    this.reason = reason;
   }
 }
 

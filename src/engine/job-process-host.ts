@@ -41,13 +41,16 @@ import { RedisOutageError, toReserved } from '../loop/loop';
 import type { RedisWorkerOps } from './redis-ops';
 import { sleep } from '../time';
 import { settlementFor } from '../settlement';
-import { backoffMs } from '../backoff';
+import { backoffBefore, type Backoff } from '../backoff';
 import { jobInfo } from './assemble';
 import { settleCursor } from '../store/recovery';
 import { cursorPath, removeCursor } from '../store/batch-cursor';
 import { loopProcessFlags } from '../heap';
 import { afterChannelClosed } from './channel';
 import { stopGroup } from './process-group';
+
+/** The host's retries of its own writes (registering, settling a dead job process's job). */
+const HOST_RETRY: Backoff = { baseMs: 100, maxMs: 2000 };
 
 /** Where the host registers its job processes: each one is a worker of its own. */
 export interface JobProcessSeats {
@@ -107,6 +110,8 @@ export class ChildWorkerHost {
   private running: { event: JobStartEvent; at: number } | undefined;
   private readonly entry: string;
   private starting: Promise<void> | undefined;
+  /** Why the job process gave up on Redis, as it said before exiting. */
+  private outage: string | undefined;
 
   constructor(private readonly o: ChildHostOptions) {
     this.entry = o.entry ?? path.join(__dirname, '..', 'worker', 'job-process.js');
@@ -149,7 +154,7 @@ export class ChildWorkerHost {
       if (exit.code === EXIT_REDIS_OUTAGE) {
         // Redis is gone (that is why it exited): recovery settles its id once Redis is back.
         this.seat = undefined;
-        throw new RedisOutageError(`Redis unreachable for more than ${this.o.config.redisTimeout} s`);
+        throw new RedisOutageError(this.outage ?? this.o.connection.outage(this.o.config.redisTimeout, new Error('Connection is closed')));
       }
       // An immediate stop (TERM, INT) while Redis is down does not wait for it: what the job
       // process held stays in its in-flight list, and recovery settles it once Redis is back.
@@ -272,7 +277,7 @@ export class ChildWorkerHost {
     } catch (e) {
       child.kill('SIGKILL');
       await exited;
-      throw new RedisOutageError(`Redis unreachable for more than ${this.o.config.redisTimeout} s: ${(e as Error).message}`);
+      throw new RedisOutageError(this.o.connection.outage(this.o.config.redisTimeout, e));
     }
     this.seat = { id: opened.id, ops: opened.ops, child, exited };
     this.send({ type: 'go', id: opened.id, at });
@@ -292,8 +297,8 @@ export class ChildWorkerHost {
         return await step();
       } catch (e) {
         if (Date.now() >= deadline || this.stopping === 'immediate') throw e;
-        this.o.logger.warning(`Could not ${what} yet: ${(e as Error).message}`);
-        await sleep(backoffMs(attempt, { baseMs: 100, maxMs: 2000 }));
+        this.o.logger.warning(`Could not ${what} yet: ${this.o.connection.explain(e)}`);
+        await sleep(backoffBefore(deadline, attempt, HOST_RETRY));
       }
     }
   }
@@ -310,6 +315,10 @@ export class ChildWorkerHost {
     if (m.type === 'events') return this.relay(m.list);
     if (m.type === 'log') return this.o.logSink?.(m.text);
     if (m.type === 'signal') return this.onSignal(child, m.name);
+    if (m.type === 'outage') {
+      this.outage = m.message;
+      return;
+    }
     if (m.type === 'job-start' && pid !== undefined) {
       this.guard?.stop();
       this.guard = new JobGuard(pid, { timeoutSec: m.timeout, hardMemoryMb: 0, sampleMs: 0 }, () => {
@@ -421,11 +430,11 @@ export class ChildWorkerHost {
         this.reportOrphan(seat, reserved, error);
         return true;
       } catch (e) {
-        logger.warning(`Could not settle the job of a dead job process yet: ${(e as Error).message}`);
+        logger.warning(`Could not settle the job of a dead job process yet: ${connection.explain(e)}`);
         // Left in the in-flight list (if it held anything): recovery settles it once Redis is back.
         // An immediate stop (TERM, INT) does not wait for Redis.
-        if (Date.now() > deadline || this.stopping === 'immediate') return true;
-        await sleep(backoffMs(attempt, { baseMs: 100, maxMs: 2000 }));
+        if (Date.now() >= deadline || this.stopping === 'immediate') return true;
+        await sleep(backoffBefore(deadline, attempt, HOST_RETRY));
       }
     }
   }

@@ -45,7 +45,9 @@ export type FromJobProcess =
    * A control signal sent to the job process itself (its pid is the one in the worker id, so
    * php-resque and Ruby habits aim there): the host decides what it means (README "Signals").
    */
-  | { type: 'signal'; name: ControlSignal };
+  | { type: 'signal'; name: ControlSignal }
+  /** It gives up on Redis (then exits EXIT_REDIS_OUTAGE): why, in its words (address, real cause). */
+  | { type: 'outage'; message: string };
 
 /** The signals a job process hands to its host. */
 export type ControlSignal = 'SIGQUIT' | 'SIGTERM' | 'SIGINT' | 'SIGUSR1' | 'SIGUSR2' | 'SIGCONT';

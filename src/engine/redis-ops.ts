@@ -112,6 +112,14 @@ export class RedisWorkerOps implements WorkerOps {
     await Promise.all(all.map((p) => p.then((c) => c.disconnect(), () => undefined)));
   }
 
+  explain(e: unknown): string {
+    return this.connection.explain(e);
+  }
+
+  outage(seconds: number, e: unknown): string {
+    return this.connection.outage(seconds, e);
+  }
+
   private inflight(queue: string): string {
     return this.keys.inflight(this.workerId, queue);
   }

@@ -277,10 +277,14 @@ export class JobLoop extends EventEmitter<JobLoopEvents> {
     }
   }
 
-  /** 0.1 s (retryBaseMs) doubling up to 2 s with the number of Redis errors in a row. */
+  /** 0.1 s (retryBaseMs) doubling up to 2 s with the number of Redis errors in a row, at most until the --redis-timeout deadline. */
   private backoffMs(): number {
     const base = this.opts.retryBaseMs ?? 100;
-    return Math.min(base * 2 ** Math.min(this.outageErrors, 5), base * 20);
+    const ms = Math.min(base * 2 ** Math.min(this.outageErrors, 5), base * 20);
+    // The last retry falls on the --redis-timeout deadline, so the worker gives up on time.
+    const limit = this.opts.redisTimeout ?? 300;
+    if (limit <= 0 || this.outageSince === undefined) return ms;
+    return Math.max(0, Math.min(ms, this.outageSince + limit * 1000 - this.now(true)));
   }
 
   /** The clock seam: opts.clock, else performance.now() for batch ages and Date.now() for outages. */
@@ -360,13 +364,14 @@ export class JobLoop extends EventEmitter<JobLoopEvents> {
 
   /** Count an error; past redisTimeout of continuous failure, give up (the supervisor restarts us). */
   private redisFailed(e: unknown): void {
-    this.safeEmit('error', asError(e));
+    const explained = this.opts.ops.explain?.(e);
+    this.safeEmit('error', explained ? Object.assign(new Error(explained, { cause: e }), { name: asError(e).name }) : asError(e));
     const now = this.now(true);
     this.outageSince ??= now;
     this.outageErrors++;
     const limit = this.opts.redisTimeout ?? 300;
-    if (limit > 0 && now - this.outageSince > limit * 1000) {
-      throw new RedisOutageError(`Redis unreachable for more than ${limit} s (last error: ${asError(e).message})`);
+    if (limit > 0 && now - this.outageSince >= limit * 1000) {
+      throw new RedisOutageError(this.opts.ops.outage?.(limit, e) ?? `Redis unreachable for more than ${limit} s (last error: ${asError(e).message})`);
     }
   }
 

@@ -44,4 +44,8 @@ export interface WorkerOps {
   recordPid(r: Reserved, pid: number): Promise<void>;
   knownQueues(): Promise<string[]>;
   close(): Promise<void>;
+  /** An error of these operations in an operator's words (`Redis at ADDR: connection refused (ECONNREFUSED)`). */
+  explain?(e: unknown): string;
+  /** Why the worker gives up after `seconds` of errors, `e` the last one. */
+  outage?(seconds: number, e: unknown): string;
 }

@@ -19,6 +19,7 @@ function ioredis(): typeof Redis {
 }
 import { OptionError, RedisConnectionError } from '../errors';
 import { backoffMs } from '../backoff';
+import { describeOutage, describeRedisError, redisCause } from './cause';
 
 /** Anything `Resque.setBackend` accepts: a string form, ioredis options, or a live ioredis client. */
 export type RedisSpec = string | RedisOptions | Redis;
@@ -133,6 +134,13 @@ function withDatabase(parsed: ParsedSpec, database: number | undefined): ParsedS
 /** Reconnects: 50 ms doubled per attempt, at most 2 s between attempts. */
 const RECONNECT_BACKOFF = { baseMs: 50, maxMs: 2000 } as const;
 
+/**
+ * A worker's connections: a command fails at once while the connection is down (no offline queue,
+ * one retry of a command in flight), so an outage surfaces as errors the worker counts against
+ * --redis-timeout, and nothing waits for a reconnect past it.
+ */
+export const WORKER_CONNECTION: Readonly<RedisOptions> = { maxRetriesPerRequest: 1, enableOfflineQueue: false };
+
 /** Options for connections we create: fail fast at first, reconnect with backoff after. */
 function clientOptions(base: RedisOptions, state: { everReady: boolean }): RedisOptions {
   return {
@@ -151,6 +159,8 @@ export class Connection {
   private readonly borrowed: Redis | undefined;
   private readonly opened: Redis[] = [];
   private main: Promise<Redis> | undefined;
+  /** The last socket error of any client of ours (its code, else its message), until one is ready again. */
+  private socketError: string | undefined;
 
   /**
    * `spec` undefined → resolveRedisSpec(); a Redis instance is borrowed and never closed by us.
@@ -188,18 +198,41 @@ export class Connection {
     const base = this.base ?? this.borrowed?.options ?? {};
     const opts = clientOptions({ ...base, ...this.overrides, ...(name ? { connectionName: name } : {}) }, state);
     const client = new (ioredis())(opts);
-    let lastError = '';
-    client.on('error', (e: Error & { code?: string }) => { lastError = e.code ?? e.message; });
-    client.on('ready', () => { state.everReady = true; });
+    let lastError: unknown;
+    client.on('error', (e: Error & { code?: string }) => {
+      lastError = e;
+      if (e.name !== 'ReplyError') this.socketError = e.code ?? e.message;
+    });
+    client.on('ready', () => { state.everReady = true; this.socketError = undefined; });
     this.opened.push(client);
+    // connectTimeout covers the TCP connect only: a peer that accepts and never answers (a
+    // frozen Redis, another service on the port) would hold the handshake forever.
+    const limit = opts.connectTimeout ?? 5000;
+    let timer: NodeJS.Timeout | undefined;
+    const silent = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no reply within ${limit / 1000} s (timeout)`)), limit);
+    });
     try {
-      await client.connect();
+      await Promise.race([client.connect(), silent]);
     } catch (e) {
       client.disconnect();
       this.forget(client);
-      throw new RedisConnectionError(this.address, lastError || (e as Error).message);
+      const timedOut = (e as Error).message.startsWith('no reply within');
+      throw new RedisConnectionError(this.address, timedOut ? (e as Error).message : redisCause(lastError ?? e).text);
+    } finally {
+      clearTimeout(timer);
     }
     return client;
+  }
+
+  /** `Redis at ADDR: CAUSE` — the real cause of `e` (a reply error, or the socket's last error). */
+  explain(e: unknown): string {
+    return describeRedisError(this.address, e, this.socketError);
+  }
+
+  /** `Redis at ADDR unreachable for more than N s: CAUSE` (or `refused commands`, for a reply error). */
+  outage(seconds: number, e: unknown): string {
+    return describeOutage(this.address, seconds, e, this.socketError);
   }
 
   private async ensureBorrowed(client: Redis): Promise<Redis> {

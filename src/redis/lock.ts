@@ -28,6 +28,10 @@ export async function withLock<T>(redis: Redis, key: string, owner: string, fn: 
   try {
     return await fn();
   } finally {
-    await redis.eval(RELEASE, 1, key, token).catch(() => 0);
+    // Lost connection: the lock expires. A refusal (NOPERM for EVAL, say) would keep it taken
+    // for its whole TTL after every turn, so it is told, not swallowed.
+    await redis.eval(RELEASE, 1, key, token).catch((e: unknown) => {
+      if ((e as { name?: unknown }).name === 'ReplyError') throw e;
+    });
   }
 }

@@ -24,7 +24,7 @@
  *      message it sent has been handed to the channel.
  */
 import { Writable } from 'node:stream';
-import { Connection } from '../redis/connection';
+import { Connection, WORKER_CONNECTION } from '../redis/connection';
 import { Keys } from '../redis/keys';
 import { Logger } from '../log';
 import { loadApp } from '../job/loader';
@@ -110,7 +110,7 @@ async function main(): Promise<number> {
   const logger = makeLogger(settings);
   const events = new EventOutbox((list) => send({ type: 'events', list }));
   const app = config.app ? await loadApp(config.app) : {};
-  const connection = new Connection(config.redis, config.database, { maxRetriesPerRequest: 1 });
+  const connection = new Connection(config.redis, config.database, WORKER_CONNECTION);
   // Connect while the host registers us (the loop's first call would otherwise wait for it).
   connection.client().catch(() => undefined);
   const keys = new Keys(config.namespace);
@@ -178,14 +178,16 @@ async function main(): Promise<number> {
   } catch (e) {
     logger.error(`Job process stopped: ${(e as Error).message}`);
     if (e instanceof WorkerFencedError) return EXIT_FENCED;
-    return e instanceof RedisOutageError ? EXIT_REDIS_OUTAGE : 1;
+    if (!(e instanceof RedisOutageError)) return 1;
+    send({ type: 'outage', message: (e as Error).message });
+    return EXIT_REDIS_OUTAGE;
   } finally {
     cursor?.close(clean);
     await ops.close();
     if (orphaned) {
       // What we parked goes back, and our id leaves the registry (bounded: Redis may be gone too).
       await withTimeout(connection.client().then((r) => retireWorker(r, keys, id)), 5000)
-        .catch((e: unknown) => logger.error(`Could not unregister ${id}: ${(e as Error).message}`));
+        .catch((e: unknown) => logger.error(`Could not unregister ${id} (${connection.explain(e)}); recovery settles it once Redis is back`));
     }
     connection.close().catch(() => undefined);
     events.flush();

@@ -22,10 +22,11 @@
  * So N default-engine workers can share one host process (each job process has its own pid),
  * and N strict or in-process workers need N processes.
  */
-import { Connection } from '../redis/connection';
+import { Connection, WORKER_CONNECTION } from '../redis/connection';
 import { Keys } from '../redis/keys';
 import type { WorkerConfig } from '../config';
-import { OptionError } from '../errors';
+import { OptionError, RedisConnectionError } from '../errors';
+import { isRedisFailure } from '../redis/cause';
 import type { Logger } from '../log';
 import { ChildRunner } from '../engine/per-job-child-runner';
 import { loadApp } from '../job/loader';
@@ -152,7 +153,7 @@ export class WorkerRuntime {
       throw this.logged(new OptionError(`A worker with the id ${this.ownId} already runs in this process: two would share their Redis keys. Give another queue list, or use a WorkerPool.`));
     }
     if (!this.hosted) runningIds.add(this.ownId);
-    const connection = new Connection(this.o.config.redis, this.o.config.database, { maxRetriesPerRequest: 1 });
+    const connection = new Connection(this.o.config.redis, this.o.config.database, WORKER_CONNECTION);
     let redis: Redis | undefined;
     let early: Promise<void> | undefined;
     try {
@@ -169,7 +170,11 @@ export class WorkerRuntime {
       this.title('Starting');
       await this.register(connection, redis);
       this.recovered();
-    } catch (e) {
+    } catch (caught) {
+      // A Redis refusal (READONLY, NOPERM, OOM …) is told with the address and what it means.
+      const e = isRedisFailure(caught) && !(caught instanceof RedisConnectionError)
+        ? Object.assign(new Error(`Could not start the worker: ${connection.explain(caught)}`, { cause: caught }), { name: (caught as Error).name })
+        : caught;
       this.recovered(e);
       this.o.logger.error((e as Error).message);
       await this.abort(connection, redis, e);
@@ -299,7 +304,7 @@ export class WorkerRuntime {
       // (The default engine has unregistered each job process already, unless Redis was gone.)
       if (id && !this.hosted) {
         await withTimeout(retireWorker(redis, this.keys, id), 5000)
-          .catch((e: Error) => this.o.logger.error(`Could not unregister ${id}: ${e.message}`));
+          .catch((e: unknown) => this.o.logger.error(`Could not unregister ${id} (${connection.explain(e)}); recovery settles it once Redis is back`));
       }
       await withTimeout(connection.close(), 2000).catch(() => redis.disconnect());
       if (!this.hosted) this.o.logger.notice(`*** Worker ${this.ownId} stopped`);

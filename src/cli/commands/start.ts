@@ -22,7 +22,7 @@ import { DEFAULTS, LOG_LEVELS, type LogFormat, type LogLevel, type WorkerConfig 
 import { OptionError } from '../../errors';
 import { parseRedisSpec } from '../../redis/connection';
 import { Logger } from '../../log';
-import { announceExit, runSupervisor } from '../../worker/supervisor';
+import { announceExit, announceStarted, runSupervisor } from '../../worker/supervisor';
 import { batches, runsInThisProcess } from '../../worker/run-where';
 import { checkCursorFolder } from '../../store/batch-cursor';
 import { liveness, NUMERIC_SETTINGS, type NumberKind, type NumericSetting } from '../../worker/options';
@@ -278,10 +278,10 @@ async function run(options: StartOptions, io: Io): Promise<number> {
     if (config.count > 1 && !supervised && !runsInThisProcess(config)) return await runSupervisor({ config, logger, argv: options.argv, env: options.env });
     // Loaded here, not at the top: a supervisor of worker processes never needs Redis code.
     const { runFleet } = require('../../worker/fleet') as typeof import('../../worker/fleet');
-    const code = await runFleet(supervised ? { ...config, count: 1 } : config, logger);
-    // A supervised worker says it is leaving on purpose: any other exit is a crash to its supervisor.
-    if (supervised) await announceExit(code);
-    return code;
+    const exit = await runFleet(supervised ? { ...config, count: 1 } : config, logger, supervised ? { onStarted: announceStarted } : {});
+    // A supervised worker says it is leaving on purpose (or that Redis is out): any other exit is a crash to its supervisor.
+    if (supervised) await announceExit(exit.code, exit.redisDown);
+    return exit.code;
   } catch (e) {
     logger.error((e as Error).message);
     return 1;
