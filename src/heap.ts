@@ -1,3 +1,5 @@
+import { titleRoomFlag } from './title-room';
+
 /**
  * V8 flags for the processes we fork to run job loops (job processes, and the worker processes
  * of a supervisor). Node's default young generation (16 MB semi-spaces) is sized for
@@ -6,5 +8,6 @@
  * rate within noise (README "Performance"). A --max-semi-space-size in NODE_OPTIONS wins.
  */
 export function loopProcessFlags(env: NodeJS.ProcessEnv = process.env): string[] {
-  return /--max-semi-space-size/.test(env['NODE_OPTIONS'] ?? '') ? [] : ['--max-semi-space-size=1'];
+  const room = titleRoomFlag(); // its titles read in full (src/title-room.ts)
+  return /--max-semi-space-size/.test(env['NODE_OPTIONS'] ?? '') ? [room] : ['--max-semi-space-size=1', room];
 }

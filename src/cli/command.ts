@@ -45,6 +45,11 @@ export type FlagTable = readonly Flag[];
 export interface Io {
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
+  /**
+   * The launcher script this process runs (bin/resque sets it): `resque start` may start itself
+   * again through it when its process titles would be cut (src/cli/relaunch.ts). Unset: never.
+   */
+  readonly launcher?: string;
 }
 
 /** What parse() returns: the options run() takes, or why there are none (2: usage error). */

@@ -12,6 +12,7 @@
  *      close() asks idle children to exit, then TERMs, then KILLs, and resolves when none is left.
  */
 import { fork } from 'node:child_process';
+import { titleRoomFlag } from '../title-room';
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -87,7 +88,7 @@ class Child {
 
   /** `groupGraceMs`: run in a process group of its own, whose leftovers are stopped once it exits (src/engine/process-group.ts). */
   constructor(entry: string, env: NodeJS.ProcessEnv, readyTimeoutMs: number, groupGraceMs?: number) {
-    this.proc = fork(entry, [], { serialization: 'advanced', env, execArgv: [], detached: groupGraceMs !== undefined });
+    this.proc = fork(entry, [], { serialization: 'advanced', env, execArgv: [titleRoomFlag()], detached: groupGraceMs !== undefined });
     const pgid = this.proc.pid;
     if (groupGraceMs !== undefined && pgid !== undefined) this.proc.once('exit', () => { void stopGroup(pgid, groupGraceMs); });
     this.pid = this.proc.pid ?? -1;

@@ -19,6 +19,7 @@
  * Like Worker, it installs no signal handler and never exits the process.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { titleRoomFlag } from '../title-room';
 import { EventEmitter } from 'node:events';
 import * as path from 'node:path';
 import { OptionError } from '../errors';
@@ -152,7 +153,7 @@ export class WorkerPool extends EventEmitter<WorkerEventMap> {
       env: { ...process.env, [POOL_MEMBER_ENV]: JSON.stringify(settings) },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'advanced',
-      execArgv: [],
+      execArgv: [titleRoomFlag()],
     });
     let ready!: (r: true | Error) => void;
     const member: Member = {

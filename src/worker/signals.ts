@@ -3,7 +3,7 @@
  *
  * | signal   | worker                                   | supervisor (COUNT > 1)   |
  * |----------|------------------------------------------|--------------------------|
- * | QUIT     | finish the current job, unregister, exit | forward, wait, exit      |
+ * | QUIT/HUP | finish the current job, unregister, exit | forward, wait, exit      |
  * | TERM/INT | kill the child (job fails: DirtyExit), unregister, exit (TERM acts as QUIT with --graceful-term) | forward, wait, exit |
  * | USR1     | kill the current child, keep working     | forward                  |
  * | USR2     | pause: stop reserving                    | forward                  |
@@ -27,6 +27,8 @@ export function workerSignals(worker: SignalledWorker, logger: Logger, gracefulT
   const stop = (graceful: boolean): void => { worker.stop({ graceful }).catch(() => undefined); };
   return {
     SIGQUIT: () => { logger.notice('QUIT received; shutting down after the current job'); stop(true); },
+    // A hang-up (the terminal or ssh session closed): a graceful stop, as QUIT (Node would exit at once).
+    SIGHUP: () => { logger.notice('HUP received; shutting down after the current job'); stop(true); },
     SIGTERM: () => { logger.notice('TERM received; shutting down now'); stop(gracefulTerm); },
     SIGINT: () => { logger.notice('INT received; shutting down now'); stop(false); },
     SIGUSR1: () => { logger.notice('USR1 received; killing the current job'); worker.killCurrentJob(); },

@@ -7,7 +7,7 @@
  *   2. restarts one that dies abnormally ("*** A child worker died: PID"), with a short pause
  *      if it died right after starting, so a broken setup does not spin; one that says Redis was
  *      out after 1 s, 2 s … 30 s, and past --redis-timeout of outage stops them all and exits 1;
- *   3. forwards QUIT/TERM/INT/USR1/USR2/CONT; after QUIT/TERM/INT waits for all, then exits 0;
+ *   3. forwards QUIT/TERM/INT/HUP/USR1/USR2/CONT; after QUIT/TERM/INT/HUP waits for all, then exits 0;
  *   4. a worker that exits 0 having said so over IPC (stopped, `--once` drained) is not restarted;
  *      any other exit is a crash (an --in-process job calling process.exit(0)); when none is left, we exit.
  * Workers notice a dead supervisor through the IPC channel and stop gracefully; a supervisor
@@ -25,8 +25,8 @@ import { afterChannelClosed } from '../engine/channel';
 import { drainToParent, sendToParent } from './ipc';
 import { RestartBackoff, type RedisDown } from './restart-backoff';
 
-const FORWARDED: readonly NodeJS.Signals[] = ['SIGQUIT', 'SIGTERM', 'SIGINT', 'SIGUSR1', 'SIGUSR2', 'SIGCONT'];
-const STOPPING: ReadonlySet<NodeJS.Signals> = new Set(['SIGQUIT', 'SIGTERM', 'SIGINT']);
+const FORWARDED: readonly NodeJS.Signals[] = ['SIGQUIT', 'SIGTERM', 'SIGINT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGCONT'];
+const STOPPING: ReadonlySet<NodeJS.Signals> = new Set(['SIGQUIT', 'SIGTERM', 'SIGINT', 'SIGHUP']);
 
 export interface SupervisorOptions {
   config: WorkerConfig;
@@ -84,7 +84,7 @@ export function runSupervisor(opts: SupervisorOptions): Promise<number> {
       const child = fork(bin, [...opts.argv, '--count=1'], {
         env: { ...opts.env, RESQUE_SUPERVISED: '1' },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-        execArgv: [...process.execArgv, ...loopProcessFlags()],
+        execArgv: [...process.execArgv.filter((a) => !a.startsWith('--title')), ...loopProcessFlags()],
       });
       children.add(child);
       // A worker leaving on purpose (stopped, --once drained) says so first; any other exit —

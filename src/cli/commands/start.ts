@@ -23,7 +23,10 @@ import { OptionError } from '../../errors';
 import { parseRedisSpec } from '../../redis/connection';
 import { Logger } from '../../log';
 import { announceExit, announceStarted, runSupervisor } from '../../worker/supervisor';
-import { batches, runsInThisProcess } from '../../worker/run-where';
+import { batches, hostsJobProcesses, runsInThisProcess } from '../../worker/run-where';
+import { relaunch, titlesCut } from '../relaunch';
+import { supervisorTitle } from '../../proctitle';
+import { VERSION } from '../../version';
 import { checkCursorFolder } from '../../store/batch-cursor';
 import { liveness, NUMERIC_SETTINGS, type NumberKind, type NumericSetting } from '../../worker/options';
 import {
@@ -257,6 +260,8 @@ function number(ctx: Ctx, name: Name, variable: string | undefined, setting: Num
 
 async function run(options: StartOptions, io: Io): Promise<number> {
   const { config, supervised } = options;
+  // Titles that the command line cannot hold: start again with room for them (src/cli/relaunch.ts).
+  if (!supervised && titlesCut(titleBytes(config), options.env, io.launcher)) return relaunch(io.launcher as string, options.argv, options.env);
   const logger = new Logger({ level: config.logLevel, format: config.logFormat, stream: io.stdout });
   if (!supervised) {
     const folder = checkJobsFolder(config, options.argv, options.cwd);
@@ -288,6 +293,15 @@ async function run(options: StartOptions, io: Io): Promise<number> {
   } finally {
     if (pidfile !== undefined) removePidfile(pidfile);
   }
+}
+
+/**
+ * The bytes this process's titles need: the host's or supervisor's `Supervising N workers for Q`,
+ * or, when it is the worker itself, `Processing Q since T [Class]` (classes vary: room for 128).
+ */
+function titleBytes(config: WorkerConfig): number {
+  const fixed = config.count > 1 || hostsJobProcesses(config);
+  return fixed ? Buffer.byteLength(supervisorTitle(VERSION, config.count, config.queues)) : 128;
 }
 
 /**
