@@ -246,10 +246,23 @@ for (const [name, args, dies] of [
   });
 }
 
-test('php-worker-failure.json: the error string is PHP\'s spelling of the message, byte for byte', () => {
-  // The fixture as captured: boom 失败 / "quoted" → "boom \u5931\u8d25 \/ \"quoted\"" (what the test above compares against)
-  const rec = entry(loadFixture('php-worker-failure'), /^resque:failed$/).value[0];
-  assert.equal(rawField(rec, 'error'), String.raw`"boom \u5931\u8d25 \/ \"quoted\""`);
+test('php-worker-failure.json: the error string is PHP\'s spelling of the message, byte for byte, for a job enqueued from Node', async (t) => {
+  // The fixture as captured: boom 失败 / "quoted" → "boom \u5931\u8d25 \/ \"quoted\"". Here the same
+  // message comes from a job our own client enqueued (not the fixture's bytes), thrown by our worker:
+  // the record's error field must be spelled as php-resque's json_encode spells it.
+  const { srv, ns, r, k, jobs } = await setup(t);
+  const phpSpelling = rawField(entry(loadFixture('php-worker-failure'), /^resque:failed$/).value[0], 'error');
+  assert.equal(phpSpelling, String.raw`"boom \u5931\u8d25 \/ \"quoted\""`, 'the fixture as captured');
+  const { Resque } = require('..');
+  const resque = new Resque({ redis: srv.url, namespace: ns });
+  t.after(() => resque.close());
+  await resque.enqueue('default', 'FailingJob', { message: 'boom 失败 / "quoted"' });
+  const w = startWorker({ srv, ns, queue: 'default', jobs });
+  t.after(() => w.stop());
+  await waitFor(async () => (await r.llen(k('failed'))) === 1, { what: 'the failure record', timeoutMs: 10000 });
+  const ours = await r.lindex(k('failed'), 0);
+  assert.equal(rawField(ours, 'error'), phpSpelling, `error bytes: ${rawField(ours, 'error')}`);
+  assert.equal(JSON.parse(ours).exception, 'Error');
 });
 
 test('php-worker-dont-perform.json', async (t) => {

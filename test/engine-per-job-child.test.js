@@ -150,11 +150,15 @@ test('jobsPerChild=1: a fresh process per job, the next one forked while the job
 test('kill() during a job: crashed with SIGKILL; currentPid names the child', async () => {
   const r = runner();
   let started;
+  let current;
+  // Read in the callback, asserted after: the runner swallows what its onStart callback throws.
   const o = await r.run('q', php('Slow', { ms: 20000 }), (pid) => {
     started = pid;
-    assert.equal(r.currentPid, pid);
+    current = r.currentPid;
     setTimeout(() => r.kill(), 100);
   });
+  assert.equal(typeof started, 'number', 'onStart was called with the child pid');
+  assert.equal(current, started, 'currentPid names the child while the job runs');
   assert.deepEqual([o.kind, o.signal, o.pid], ['crashed', 'SIGKILL', started]);
   assert.ok(o.durationMs < 5000);
   assert.equal(r.currentPid, undefined);

@@ -263,8 +263,28 @@ test('one error guard per stream however many loggers', () => {
 });
 
 test('defaults to process.stdout (timestamps unless it is a terminal) and the real clock', () => {
+  // In a process of its own: what a default Logger writes goes to its stdout (a pipe, so with
+  // timestamps), nothing to stderr, stamped with the real time (text) and the real instant (json).
+  const { execFileSync } = require('node:child_process');
+  const path = require('node:path');
+  const script = `const { Logger } = require(${JSON.stringify(path.join(__dirname, '..', 'dist', 'log'))});
+    new Logger({ level: 'notice', format: 'text' }).notice('to the default stream');
+    new Logger({ level: 'notice', format: 'json' }).notice('as json');`;
+  const before = Date.now();
+  const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const after = Date.now();
+  const [text, json] = out.trim().split('\n');
+  const m = /^\[notice\] \[(\d\d):(\d\d):(\d\d) (\d{4})-(\d\d)-(\d\d)\] to the default stream$/.exec(text);
+  assert.ok(m, `a php-resque text line with a timestamp on stdout: ${JSON.stringify(out)}`);
+  const stamped = Date.UTC(Number(m[4]), Number(m[5]) - 1, Number(m[6]), Number(m[1]), Number(m[2]), Number(m[3]));
+  // The text stamp has whole seconds, in UTC or local time: compare in both.
+  const near = (t) => t >= Math.floor(before / 1000) * 1000 - 1000 && t <= after + 1000;
+  const local = new Date(Number(m[4]), Number(m[5]) - 1, Number(m[6]), Number(m[1]), Number(m[2]), Number(m[3])).getTime();
+  assert.ok(near(stamped) || near(local), `stamped with the real clock: ${text} (now ${new Date(after).toISOString()})`);
+  const rec = JSON.parse(json);
+  assert.equal(rec.msg, 'as json');
+  const at = Date.parse(rec.time);
+  assert.ok(at >= before - 5 && at <= after + 5, `json time is the real instant: ${json}`);
   const log = new Logger({ level: 'notice', format: 'text' });
-  assert.equal(log.level, 'notice');
-  assert.equal(log.format, 'text');
   assert.equal(log.timestamps, process.stdout.isTTY !== true);
 });

@@ -34,12 +34,36 @@ const BAD = [
   ['{"class":"Noop","args":"x"}', true, /"args"/],
 ];
 
-test('the reference fixture: php-resque drops the non-object items silently, records the unknown class', () => {
+test('php-resque\'s capture, replayed on our worker: the unknown class is recorded as php records it; the two items php drops silently are recorded too (counted once each)', async (t) => {
   const php = loadFixture('bad-payloads-php-worker');
-  const failed = php.keys.find((e) => e.key === 'resque:failed').value;
-  assert.equal(failed.length, 1);
-  assert.equal(JSON.parse(failed[0]).error, 'Could not find job class NoSuchJob.');
-  assert.equal(php.keys.find((e) => e.key === 'resque:stat:processed').value, '2');
+  const phpValue = (key) => php.keys.find((e) => e.key === key)?.value;
+  const phpFailed = phpValue('resque:failed');
+  // The capture's calls: RPUSH '{not json' '{"class":"NoSuchJob",…}' '"just a string"' '{"class":"NoopJob",…}'.
+  const items = ['{not json', '{"class":"NoSuchJob","args":[{"a":1}]}', '"just a string"', '{"class":"Noop","args":[{"last":true}]}'];
+  const dropped = 2; // what php-resque LPOPs and drops without a trace: the malformed JSON and the JSON string
+  const srv = await redis();
+  const ns = uniqueNamespace('wbp');
+  const r = srv.client();
+  t.after(() => r.disconnect());
+  const k = (key) => `${ns}:${key}`;
+  await r.sadd(k('queues'), 'default');
+  await r.rpush(k('queue:default'), ...items);
+  const w = startWorker({ srv, ns, queue: 'default' });
+  t.after(() => w.stop());
+  await waitFor(async () => (await r.get(k('stat:processed'))) === String(Number(phpValue('resque:stat:processed')) + dropped),
+    { what: `processed = php's ${phpValue('resque:stat:processed')} + the ${dropped} it drops`, timeoutMs: 15000 });
+  const failed = await r.lrange(k('failed'), 0, -1);
+  assert.equal(failed.length, phpFailed.length + dropped, 'php\'s one record, plus one per dropped item');
+  assert.equal(await r.get(k('stat:failed')), String(Number(phpValue('resque:stat:failed')) + dropped));
+  // The record both write, the unknown class: same payload bytes, and php's error as our prefix.
+  const ours = failed.find((f) => JSON.parse(f).payload?.class === 'NoSuchJob');
+  assert.ok(ours, 'a record for the unknown class');
+  assert.equal(rawField(ours, 'payload'), rawField(phpFailed[0], 'payload'), 'payload bytes as php records them');
+  assert.ok(JSON.parse(ours).error.startsWith(JSON.parse(phpFailed[0]).error), `php's error first: ${JSON.parse(ours).error}`);
+  // The items php drops: recorded with their bytes (a JSON string of them), nothing lost.
+  assert.deepEqual(failed.map((f) => JSON.parse(f).payload).filter((p) => typeof p === 'string').sort(), ['"just a string"', '{not json'].sort());
+  assert.equal(await r.llen(k('queue:default')), 0, 'the queue is drained, as php drains it');
+  assert.equal(await r.sismember(k('workers'), w.id), 1, 'the worker keeps running, as php\'s does');
 });
 
 test('bad payloads are failed with their raw bytes and a clear error; the good job runs; the worker lives', async (t) => {

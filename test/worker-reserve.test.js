@@ -35,6 +35,26 @@ async function writers(resque, queue, file, n) {
 }
 
 /** Wait until some client of this Redis is parked in a blocking command (the idle blocking worker). */
+/**
+ * The reserve passes the worker of `ns` makes on `queue` while `during` runs: every script call
+ * naming the queue's key, read from a SLOWLOG that logs every command (this file's own Redis).
+ */
+async function reservePasses(r, ns, queue, during) {
+  await r.config('SET', 'slowlog-log-slower-than', '0');
+  await r.config('SET', 'slowlog-max-len', '10000');
+  await r.slowlog('RESET');
+  try {
+    await during();
+    const entries = await r.slowlog('GET', 10000);
+    const key = `${ns}:queue:${queue}`;
+    return entries.filter((e) => /^evalsha$/i.test(String(e[3][0])) && e[3].some((a) => String(a) === key)).length;
+  } finally {
+    await r.config('SET', 'slowlog-log-slower-than', '10000');
+  }
+}
+
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
 async function waitBlocked(r, w) {
   try {
     await waitFor(async () => /cmd=(blmove|blpop|brpoplpush|blmpop)\b/i.test(await r.client('LIST')), { timeoutMs: 5000, what: 'a blocking reserve command' });
@@ -65,10 +85,15 @@ for (const [label, opts] of [
     t.after(() => w.stop({ graceMs: 1000 }));
     await waitRegistered(r, ns, w.id, { worker: w });
     await waitBlocked(r, w);
+    // Idle, it waits in BLMOVE: no reserve pass at all in 1.5 s (a polling worker would make one per INTERVAL).
+    assert.equal(await reservePasses(r, ns, 'default', () => pause(1500)), 0, 'no reserve pass while blocked');
+    const list = await r.client('LIST');
+    assert.match(list, /name=resque-blocking-0 .*cmd=blmove/, `the blocking connection waits in BLMOVE:\n${list}`);
     const t0 = Date.now();
     const [id] = await writers(resque, 'default', file, 1);
     await waitFor(() => readLines(file).includes(id), { timeoutMs: 2000, what: 'job done within 2 s' });
     assert.ok(Date.now() - t0 < 2000);
+    assert.deepEqual(readLines(file), [id], 'it ran once');
     // and again, the worker is back in its blocking wait
     await waitBlocked(r, w);
     const t1 = Date.now();
@@ -88,6 +113,9 @@ test('polling mode is not blocking: without BLOCKING a push to an idle worker wa
   // idle = its first pass found nothing and it sleeps INTERVAL; its process title says so
   await waitFor(() => /Waiting for default/.test(ps(w.jobPid(), 'args')), { what: 'worker title "Waiting for default"' });
   assert.doesNotMatch(await r.client('LIST'), /cmd=(blmove|blpop)/i, 'no blocking command in polling mode');
+  // It polls: one reserve pass per INTERVAL (2.5 s), so one or two in 3 s, never a busy loop.
+  const passes = await reservePasses(r, ns, 'default', () => pause(3000));
+  assert.ok(passes >= 1 && passes <= 2, `${passes} reserve passes in 3 s with --interval=2.5`);
   const t0 = Date.now();
   const [id] = await writers(resque, 'default', file, 1);
   await waitFor(() => readLines(file).includes(id), { timeoutMs: 5000, what: 'job done after INTERVAL' });
@@ -130,15 +158,16 @@ test('blocking mode, two queues: jobs arriving on both at once are not lost when
     .rpush(k('queue:low'), JSON.stringify({ class: 'WritesFile', args: [{ file, tag: 'low-job' }] }))
     .exec();
   await waitFor(async () => /"status":2/.test(await r.get(k(`job:${slowId}:status`))), { what: 'high job running' });
+  assert.equal(await r.llen(k(`worker:${w.id}:inflight:low`)), 1, 'the set-up: the low job is parked in the in-flight list while the high one runs');
   w.signal('SIGQUIT');
   assert.deepEqual(await w.waitExit({ timeoutMs: 8000 }), { code: 0, signal: null }, w.output);
   assert.match(await r.get(k(`job:${slowId}:status`)), /"status":4/);
-  const ranLow = readLines(file).includes('low-job');
-  const queuedLow = await r.lrange(k('queue:low'), 0, -1);
+  // Both connections moved one: the low job was parked (never started) when QUIT came, so it
+  // goes back to queue:low, byte for byte, and does not run.
+  assert.equal(readLines(file).includes('low-job'), false, 'the low job did not run after QUIT');
+  assert.deepEqual(await r.lrange(k('queue:low'), 0, -1), [JSON.stringify({ class: 'WritesFile', args: [{ file, tag: 'low-job' }] })], 'the low job is back in queue:low');
   const leftovers = [];
   for (const key of (await scanKeys(r, ns)).filter((x) => x.startsWith(`${ns}:worker:`))) leftovers.push(`${key} (${await r.type(key)}) ${JSON.stringify(await r.lrange(key, 0, -1).catch(() => null))}`);
-  assert.ok(ranLow || queuedLow.length === 1,
-    `the low job must have run or still be in queue:low; queue:low=${JSON.stringify(queuedLow)}; worker keys left: ${leftovers.join('; ')}`);
   assert.deepEqual(leftovers, [], 'no worker:* key left after a clean QUIT');
 });
 
