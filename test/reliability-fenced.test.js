@@ -27,6 +27,14 @@ async function worker(t, ctx, args = []) {
   return w;
 }
 
+/** A namespace on the file's Redis and an empty runs file (one line per job execution). */
+async function fencedSetup(t, name) {
+  const ctx = await testSetup(t, redis, name);
+  const file = path.join(tempDir('resque-fenced-'), 'runs.txt');
+  fs.writeFileSync(file, '');
+  return { ctx, r: ctx.r, ns: ctx.ns, k: ctx.k, file };
+}
+
 function lines(file) {
   const runs = new Map();
   for (const l of fs.readFileSync(file, 'utf8').split('\n').filter(Boolean)) runs.set(l, (runs.get(l) ?? 0) + 1);
@@ -34,11 +42,7 @@ function lines(file) {
 }
 
 test('both processes frozen past the prune age mid-job: pruned and fenced; back, the job it finished is counted once as done, and nothing else runs under that id', { timeout: 40000 }, async (t) => {
-  const ctx = await testSetup(t, redis, 'fz');
-  const { r, ns, k } = ctx;
-  const dir = tempDir('resque-fenced-');
-  const file = path.join(dir, 'runs.txt');
-  fs.writeFileSync(file, '');
+  const { ctx, r, ns, k, file } = await fencedSetup(t, 'fz');
   const w1 = await worker(t, ctx);
   const id1 = w1.id;
   const { id: a } = await pushJob(r, ns, 'SleepsThenRecords', { ms: 1500, file });
@@ -80,11 +84,7 @@ test('both processes frozen past the prune age mid-job: pruned and fenced; back,
 });
 
 test('frozen mid-batch past the prune age (untracked jobs in batches): no job runs twice, counters exact', { timeout: 60000 }, async (t) => {
-  const ctx = await testSetup(t, redis, 'fb');
-  const { r, ns, k } = ctx;
-  const dir = tempDir('resque-fenced-');
-  const file = path.join(dir, 'runs.txt');
-  fs.writeFileSync(file, '');
+  const { ctx, r, ns, k, file } = await fencedSetup(t, 'fb');
   const N = 3000;
   const ids = [];
   const pipe = r.pipeline();
@@ -116,11 +116,7 @@ test('frozen mid-batch past the prune age (untracked jobs in batches): no job ru
 });
 
 test('the host alone frozen past the prune age: its job process beats for itself, is not pruned, and keeps working exactly once', { timeout: 40000 }, async (t) => {
-  const ctx = await testSetup(t, redis, 'fh');
-  const { r, ns, k } = ctx;
-  const dir = tempDir('resque-fenced-');
-  const file = path.join(dir, 'runs.txt');
-  fs.writeFileSync(file, '');
+  const { ctx, r, ns, k, file } = await fencedSetup(t, 'fh');
   const w1 = await worker(t, ctx);
   const id1 = w1.id;
   process.kill(w1.pid, 'SIGSTOP'); // the host only: the job process runs on
