@@ -32,10 +32,12 @@ test('batched plain successes: each worker\'s stat:processed:WID is the number o
   const file = path.join(tempDir(), 'pids.txt');
   const resque = new Resque({ redis: srv.url, namespace: ns });
   t.after(() => resque.close());
-  // Untracked: plain successes, counted per batch by pop_done (a tracked job is settled on its own).
-  await resque.enqueueBulk('default', Array.from({ length: N }, () => ({ class: 'RecordsPid', args: { file } })));
   const w = startWorker({ srv, ns, args: ['--count=2'] });
   t.after(() => w.stop());
+  await waitFor(async () => (await r.scard(k('workers'))) === 2, { what: 'two workers', timeoutMs: 10000 });
+  // Untracked: plain successes, counted per batch by pop_done (a tracked job is settled on its own).
+  // 1 ms each, so that both workers take batches while the other works.
+  await resque.enqueueBulk('default', Array.from({ length: N }, () => ({ class: 'RecordsPid', args: { file, ms: 1 } })));
   await waitFor(async () => (await r.get(k('stat:processed'))) === String(N), { what: `${N} processed`, timeoutMs: 30000 });
   const ran = new Map(); // pid → jobs it ran, as the jobs themselves wrote
   for (const pid of fs.readFileSync(file, 'utf8').trim().split('\n')) ran.set(pid, (ran.get(pid) ?? 0) + 1);
