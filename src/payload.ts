@@ -87,6 +87,26 @@ export function encodePayload(p: NewPayload): string {
   );
 }
 
+/** What encodeDelayedItem needs: a job for queue `queue`, and for a tracked one its id (and prefix). */
+export interface NewDelayedItem {
+  className: string;
+  args: JobArgs;
+  queue: string;
+  /** A tracked job's id: the mover keeps it (peers' movers ignore it and make a new one). */
+  id?: string;
+  prefix?: string;
+}
+
+/**
+ * A delayed item exactly as php-resque's Scheduler writes it — `{"class":C,"args":[args],"queue":Q}`
+ * in PHP's JSON spelling — with `id` (and `prefix`) appended only for a tracked job of ours:
+ * additive fields that the peers' movers ignore.
+ */
+export function encodeDelayedItem(p: NewDelayedItem): string {
+  const tracked = p.id ? `,"id":${phpJsonEncode(p.id)}${p.prefix ? `,"prefix":${phpJsonEncode(p.prefix)}` : ''}` : '';
+  return `{"class":${phpJsonEncode(p.className)},"args":[${phpJsonEncode(p.args)}],"queue":${phpJsonEncode(p.queue)}${tracked}}`;
+}
+
 /** Decode one queue item; throws InvalidPayloadError on anything that is not a job. */
 export function decodePayload(raw: string): DecodedJob {
   let value: unknown;

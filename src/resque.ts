@@ -11,7 +11,8 @@ import type Redis from 'ioredis';
 import { Connection, type RedisSpec } from './redis/connection';
 import { Keys } from './redis/keys';
 import { BulkEnqueueError, DoNotCreate } from './errors';
-import { assertJobArgs, decodePayload, encodePayload, microtime, newJobId, type DecodedJob, type JobArgs } from './payload';
+import { assertJobArgs, decodePayload, encodeDelayedItem, encodePayload, microtime, newJobId, type DecodedJob, type JobArgs } from './payload';
+import { delayedSize, delayedTimestamps, dueSecond, peekDelayed, scheduleItems, type DelayedItem } from './store/delayed';
 import { dequeue, peekRaw, pushItems, pushOne, queueNames, queueSize, removeQueue, type DequeueFilter, type QueueItem } from './store/queues';
 import { JobStatus, waitingPacket } from './store/status';
 
@@ -30,9 +31,21 @@ export type BeforeEnqueueHook = (jobClass: string, args: JobArgs, queue: string,
 /** Hook called after a job is pushed. */
 export type AfterEnqueueHook = (jobClass: string, args: JobArgs, queue: string, id: string) => unknown;
 
+/** Hook called after a job was scheduled for later (php-resque's `afterSchedule`: at, queue, class, args). */
+export type AfterScheduleHook = (at: number, queue: string, jobClass: string, args: JobArgs) => unknown;
+
 export interface EnqueueHooks {
   beforeEnqueue: BeforeEnqueueHook;
   afterEnqueue: AfterEnqueueHook;
+  afterSchedule: AfterScheduleHook;
+}
+
+/** Options of a job scheduled for later. */
+export interface ScheduleOptions {
+  /** Status WAITING from now on, under the id resolved; the job keeps it when our scheduler moves it. */
+  trackStatus?: boolean;
+  /** php-resque 2.x's status-key prefix. */
+  prefix?: string;
 }
 
 /** One job for enqueueBulk. */
@@ -46,7 +59,7 @@ export interface BulkJob {
 export class Resque {
   readonly keys: Keys;
   readonly connection: Connection;
-  private readonly hooks: { [K in keyof EnqueueHooks]: EnqueueHooks[K][] } = { beforeEnqueue: [], afterEnqueue: [] };
+  private readonly hooks: { [K in keyof EnqueueHooks]: EnqueueHooks[K][] } = { beforeEnqueue: [], afterEnqueue: [], afterSchedule: [] };
 
   constructor(options: ResqueOptions = {}) {
     this.connection = new Connection(options.redis, options.database);
@@ -123,6 +136,67 @@ export class Resque {
     return ids;
   }
 
+  /**
+   * Schedule a job for `at` (a Date or unix seconds; php-resque's `Scheduler::enqueueAt` order).
+   * It is written as php-resque writes it (`delayed:TS`, `delayed_queue_schedule`, and the
+   * `timestamps:` index resque-scheduler and node-resque keep), TS rounded up to the second so
+   * it never runs early. Resolves the job's id (tracked: the id its status and payload will have).
+   */
+  async enqueueAt(at: Date | number, queue: string, jobClass: string, args: JobArgs = {}, options: ScheduleOptions = {}): Promise<string> {
+    const [id] = await this.enqueueBulkAt(at, queue, [{ class: jobClass, args, ...options }]);
+    return id as string;
+  }
+
+  /** Schedule a job `seconds` from now (php-resque's `Scheduler::enqueueIn`). */
+  enqueueIn(seconds: number, queue: string, jobClass: string, args: JobArgs = {}, options: ScheduleOptions = {}): Promise<string> {
+    if (!Number.isFinite(seconds)) throw new TypeError(`A delay must be a number of seconds, got ${String(seconds)}`);
+    return this.enqueueAt((Date.now() + seconds * 1000) / 1000, queue, jobClass, args, options);
+  }
+
+  /** Schedule many jobs for `at` (one round trip per 1,000); resolves their ids in order. */
+  async enqueueBulkAt(at: Date | number, queue: string, jobs: readonly BulkJob[]): Promise<string[]> {
+    assertQueueName(queue);
+    const ts = dueSecond(at);
+    const now = Math.floor(Date.now() / 1000);
+    const ids: string[] = [];
+    const items: DelayedItem[] = [];
+    const scheduled: Array<{ job: BulkJob; args: JobArgs }> = [];
+    for (const job of jobs) {
+      const args = checkedArgs(job);
+      const id = newJobId();
+      const raw = encodeDelayedItem({ className: job.class, args, queue, ...(job.trackStatus ? { id, prefix: job.prefix ?? '' } : {}) });
+      items.push(job.trackStatus ? { ts, raw, status: { key: this.keys.status(id, job.prefix ?? ''), packet: waitingPacket(now) } } : { ts, raw });
+      scheduled.push({ job, args });
+      ids.push(id);
+    }
+    await scheduleItems(await this.redis(), this.keys, items);
+    for (const { job, args } of scheduled) for (const hook of this.hooks.afterSchedule) await hook(ts, queue, job.class, args);
+    return ids;
+  }
+
+  /** How many jobs wait for their time (items, not timestamps). */
+  async delayedSize(): Promise<number> {
+    return delayedSize(await this.redis(), this.keys);
+  }
+
+  /** The unix seconds that have jobs waiting, in order. */
+  async delayedTimestamps(): Promise<number[]> {
+    return delayedTimestamps(await this.redis(), this.keys);
+  }
+
+  /** The items due at second `ts`, decoded where they are jobs (php, Ruby and node-resque items alike). */
+  async peekDelayed(ts: number, start = 0, count = 100): Promise<DecodedJob[]> {
+    const jobs: DecodedJob[] = [];
+    for (const raw of await peekDelayed(await this.redis(), this.keys, ts, start, count)) {
+      try {
+        jobs.push(decodePayload(raw));
+      } catch {
+        /* not a job: skipped in this view, left where it is */
+      }
+    }
+    return jobs;
+  }
+
   /** Status of a job enqueued with trackStatus (prefix as given to enqueue). */
   status(id: string, prefix = ''): JobStatus {
     return new JobStatus(() => this.redis(), this.keys, id, prefix);
@@ -176,8 +250,8 @@ export class Resque {
     }
   }
 
-  private async runHooks(event: keyof EnqueueHooks, ...a: Parameters<BeforeEnqueueHook>): Promise<boolean> {
-    for (const hook of this.hooks[event]) {
+  private async runHooks(event: 'beforeEnqueue' | 'afterEnqueue', ...a: Parameters<BeforeEnqueueHook>): Promise<boolean> {
+    for (const hook of this.hooks[event as 'beforeEnqueue' | 'afterEnqueue']) {
       if ((await hook(...a)) === false && event === 'beforeEnqueue') return false;
     }
     return true;
@@ -224,6 +298,24 @@ export class Resque {
   }
   static enqueueBulk(queue: string, jobs: readonly BulkJob[]): Promise<Array<string | false>> {
     return Resque.default.enqueueBulk(queue, jobs);
+  }
+  static enqueueAt(at: Date | number, queue: string, jobClass: string, args: JobArgs = {}, options: ScheduleOptions = {}): Promise<string> {
+    return Resque.default.enqueueAt(at, queue, jobClass, args, options);
+  }
+  static enqueueIn(seconds: number, queue: string, jobClass: string, args: JobArgs = {}, options: ScheduleOptions = {}): Promise<string> {
+    return Resque.default.enqueueIn(seconds, queue, jobClass, args, options);
+  }
+  static enqueueBulkAt(at: Date | number, queue: string, jobs: readonly BulkJob[]): Promise<string[]> {
+    return Resque.default.enqueueBulkAt(at, queue, jobs);
+  }
+  static delayedSize(): Promise<number> {
+    return Resque.default.delayedSize();
+  }
+  static delayedTimestamps(): Promise<number[]> {
+    return Resque.default.delayedTimestamps();
+  }
+  static peekDelayed(ts: number, start = 0, count = 100): Promise<DecodedJob[]> {
+    return Resque.default.peekDelayed(ts, start, count);
   }
   static status(id: string, prefix = ''): JobStatus {
     return Resque.default.status(id, prefix);

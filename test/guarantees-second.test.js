@@ -10,21 +10,15 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { useRedis, uniqueNamespace } = require('./helpers/redis');
-const { startWorker, tempDir, HOST, pidAlive } = require('./helpers/worker');
+const { useRedis } = require('./helpers/redis');
+const { startWorker, tempDir, testSetup, HOST, pidAlive } = require('./helpers/worker');
 const { pushJob, waitStatus, failures } = require('./helpers/chaos');
 const { waitFor } = require('./helpers/wait');
 const { Resque } = require('..');
 
 const redis = useRedis();
 
-async function setup(t, name) {
-  const srv = await redis();
-  const ns = uniqueNamespace(name);
-  const r = srv.client();
-  t.after(() => r.disconnect());
-  return { srv, ns, r, k: (key) => `${ns}:${key}` };
-}
+const setup = (t, name) => testSetup(t, redis, name);
 
 test('batched plain successes: each worker\'s stat:processed:WID is the number of jobs it ran', async (t) => {
   const { srv, ns, r, k } = await setup(t, 'g2b');

@@ -18,12 +18,14 @@ import { GLOBAL_FLAGS, commandIndex, parseFlags } from './args';
 import { findCommand, type Command, type Flag, type FlagTable, type Io } from './command';
 import { demoCommand } from './commands/demo';
 import { helpCommand } from './commands/help';
+import { schedulerCommand } from './commands/scheduler';
 import { startCommand } from './commands/start';
 import { versionCommand } from './commands/version';
 import { commandUsageLine, usageLine } from './usage';
 
 export const COMMANDS: readonly Command<unknown>[] = [
   startCommand,
+  schedulerCommand,
   demoCommand,
   helpCommand(() => COMMANDS),
   versionCommand,

@@ -76,6 +76,18 @@ export class Keys {
   delayedSchedule(): string { return `${this.ns}delayed_queue_schedule`; }
   /** Delayed jobs due at unix second `ts`. */
   delayed(ts: number): string { return `${this.ns}delayed:${ts}`; }
-  /** resque-scheduler's index of where one exact item is scheduled. */
+  /** resque-scheduler's index of where one exact item is scheduled (members `delayed:TS`, without the namespace). */
   timestamps(item: string): string { return `${this.ns}timestamps:${item}`; }
+  /** Ours: the list the scheduler blocks on between due seconds; a producer scheduling an earlier item pushes a token. */
+  schedulerWake(): string { return `${this.ns}resque-ts:scheduler:wake`; }
+  /** Ours: delayed items that are not job objects, kept byte for byte instead of dropped. */
+  delayedInvalid(): string { return `${this.ns}resque-ts:delayed:invalid`; }
+  /** Ours: held (value `host:pid`, with a TTL) by the one scheduler of ours that moves items. */
+  schedulerLeader(): string { return `${this.ns}resque-ts:scheduler:leader`; }
+  /** Ours: the value our leading scheduler wrote into the peers' locks (so its successor may take them over). */
+  schedulerPeerLocks(): string { return `${this.ns}resque-ts:scheduler:peer-locks`; }
+  /** resque-scheduler's master lock (`host:pid`, EX 180). */
+  rubySchedulerLock(): string { return `${this.ns}resque:resque_scheduler_master_lock`; }
+  /** node-resque's scheduler leader lock (`host:pid`, EX 180). */
+  nodeSchedulerLock(): string { return `${this.ns}resque_scheduler_leader_lock`; }
 }

@@ -35,6 +35,7 @@ import {
 } from '../args';
 import type { Command, FlagTable, Io, ParseResult } from '../command';
 import { checkJobsFolder } from '../jobs-folder';
+import { removePidfile, writePidfile } from '../pidfile';
 
 /** php-resque's bin/resque message (exit 1), followed by our hint. */
 export const NO_QUEUE_MESSAGE =
@@ -48,6 +49,8 @@ export interface StartOptions {
   readonly cwd: string;
   /** Started by a supervisor (RESQUE_SUPERVISED=1): no jobs-folder check, no pidfile. */
   readonly supervised: boolean;
+  /** --scheduler: this process also moves delayed jobs (src/worker/scheduler.ts). */
+  readonly scheduler: boolean;
 }
 
 const D = DEFAULTS;
@@ -84,7 +87,17 @@ const FLAGS = [
   { name: 'keep-job-children', kind: 'boolean', default: 'off', help: 'leave running what jobs started' },
   { name: 'heartbeat-interval', kind: 'number', value: 'SECONDS', default: String(D.heartbeatInterval), help: 'seconds between heartbeats' },
   { name: 'prune-after', kind: 'number', value: 'SECONDS', default: String(D.pruneAfter), help: 'prune a worker silent this long (≥ 2 heartbeats)' },
+  { name: 'scheduler', kind: 'boolean', default: 'off', help: 'also move delayed jobs when due (one per host is plenty)' },
 ] as const satisfies FlagTable;
+
+/** The flags `resque scheduler` shares with start, read the same way (flag → variable → default). */
+const SCHEDULER_FLAG_NAMES: ReadonlySet<string> = new Set(['interval', 'pidfile', 'prefix', 'redis', 'database', 'verbose', 'debug', 'quiet', 'log-level', 'log-format']);
+export const SCHEDULER_FLAGS: FlagTable = FLAGS.filter((f) => SCHEDULER_FLAG_NAMES.has(f.name));
+
+/** start's settings from flags parsed against another command's table (a subset of start's). */
+export function settingsOf(flags: ReadonlyMap<string, string>, env: NodeJS.ProcessEnv, cwd: string): Omit<WorkerConfig, 'queues'> {
+  return resolveSettings({ flags, env, cwd });
+}
 
 type Name = (typeof FLAGS)[number]['name'];
 
@@ -124,7 +137,7 @@ function parse(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Pa
     if (queues === undefined) return { ok: false, exitCode: 1, error: NO_QUEUE_MESSAGE };
     const config: WorkerConfig = Object.freeze({ ...settings, queues: Object.freeze(queues) });
     const supervised = env['RESQUE_SUPERVISED'] === '1';
-    return { ok: true, options: { config, argv: ['start', ...argv], env, cwd, supervised } };
+    return { ok: true, options: { config, argv: ['start', ...argv], env, cwd, supervised, scheduler: bool(ctx, 'scheduler') === true } };
   });
 }
 
@@ -279,6 +292,8 @@ async function run(options: StartOptions, io: Io): Promise<number> {
   }
   const pidfile = supervised ? undefined : config.pidfile;
   if (pidfile !== undefined && !writePidfile(pidfile, io, logger)) return 1;
+  // --scheduler: the started process moves delayed jobs too (its supervised workers never do).
+  const mover = options.scheduler && !supervised ? (require('../../worker/scheduler') as typeof import('../../worker/scheduler')).startScheduler(config, logger) : undefined;
   try {
     if (config.count > 1 && !supervised && !runsInThisProcess(config)) return await runSupervisor({ config, logger, argv: options.argv, env: options.env });
     // Loaded here, not at the top: a supervisor of worker processes never needs Redis code.
@@ -291,6 +306,7 @@ async function run(options: StartOptions, io: Io): Promise<number> {
     logger.error((e as Error).message);
     return 1;
   } finally {
+    await mover?.stop();
     if (pidfile !== undefined) removePidfile(pidfile);
   }
 }
@@ -302,56 +318,4 @@ async function run(options: StartOptions, io: Io): Promise<number> {
 function titleBytes(config: WorkerConfig): number {
   const fixed = config.count > 1 || hostsJobProcesses(config);
   return fixed ? Buffer.byteLength(supervisorTitle(VERSION, config.count, config.queues)) : 128;
-}
-
-/**
- * PIDFILE names one live instance: a file whose pid runs a resque process refuses the start
- * (exit 1, naming it: overwriting it would also delete it at our exit); a stale one (its pid gone,
- * or now another program's) is replaced with a notice.
- */
-function writePidfile(file: string, io: Io, logger: Logger): boolean {
-  const holder = livePidIn(file);
-  if (holder !== undefined) {
-    io.stderr.write(`${file} names a running instance (pid ${holder}); stop it first, or give another --pidfile.\n`);
-    return false;
-  }
-  if (fs.existsSync(file)) logger.notice(`Replacing the stale pidfile ${file} (its process is gone)`);
-  try {
-    fs.writeFileSync(file, `${process.pid}\n`);
-    return true;
-  } catch (e) {
-    io.stderr.write(`Could not write pidfile ${file}: ${(e as Error).message}\n`);
-    return false;
-  }
-}
-
-/** The pid in `file` when that process is alive and (where /proc tells) a resque process. */
-function livePidIn(file: string): number | undefined {
-  let pid: number;
-  try {
-    pid = Number(fs.readFileSync(file, 'utf8').trim());
-  } catch {
-    return undefined;
-  }
-  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return undefined;
-  }
-  try {
-    // A pid used again by another program does not hold the file.
-    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return /resque/.test(cmdline) ? pid : undefined;
-  } catch {
-    return pid; // no /proc: alive is all we know
-  }
-}
-
-function removePidfile(file: string): void {
-  try {
-    if (fs.readFileSync(file, 'utf8').trim() === String(process.pid)) fs.unlinkSync(file);
-  } catch {
-    /* already gone */
-  }
 }
