@@ -12,7 +12,7 @@ import { Connection, type RedisSpec } from './redis/connection';
 import { Keys } from './redis/keys';
 import { BulkEnqueueError, DoNotCreate } from './errors';
 import { assertJobArgs, decodePayload, encodeDelayedItem, encodePayload, microtime, newJobId, type DecodedJob, type JobArgs } from './payload';
-import { delayedSize, delayedTimestamps, dueSecond, peekDelayed, scheduleItems, type DelayedItem } from './store/delayed';
+import { delayedSize, delayedTimestamps, dueSecond, editMatching, peekDelayed, scheduleItems, type DelayedItem, type DelayedMatch } from './store/delayed';
 import { dequeue, peekRaw, pushItems, pushOne, queueNames, queueSize, removeQueue, type DequeueFilter, type QueueItem } from './store/queues';
 import { JobStatus, waitingPacket } from './store/status';
 
@@ -197,6 +197,25 @@ export class Resque {
     return jobs;
   }
 
+  /**
+   * Remove delayed jobs of `queue` and `jobClass` (and `args`, when given: php-resque's `$args`, or
+   * a Ruby / node-resque item's positional list), whoever scheduled them; items are compared
+   * decoded, not by bytes. Resolves how many were removed.
+   */
+  async removeDelayed(queue: string, jobClass: string, args?: unknown): Promise<number> {
+    return editMatching(await this.redis(), this.keys, matchOf(queue, jobClass, args));
+  }
+
+  /** removeDelayed, for the jobs scheduled at `at` only. */
+  async removeDelayedAt(at: Date | number, queue: string, jobClass: string, args?: unknown): Promise<number> {
+    return editMatching(await this.redis(), this.keys, matchOf(queue, jobClass, args), { only: dueSecond(at) });
+  }
+
+  /** Make matching delayed jobs due now (the scheduler moves them at once). Resolves how many. */
+  async enqueueDelayedNow(queue: string, jobClass: string, args?: unknown): Promise<number> {
+    return editMatching(await this.redis(), this.keys, matchOf(queue, jobClass, args), { toTs: Math.floor(Date.now() / 1000) });
+  }
+
   /** Status of a job enqueued with trackStatus (prefix as given to enqueue). */
   status(id: string, prefix = ''): JobStatus {
     return new JobStatus(() => this.redis(), this.keys, id, prefix);
@@ -317,6 +336,15 @@ export class Resque {
   static peekDelayed(ts: number, start = 0, count = 100): Promise<DecodedJob[]> {
     return Resque.default.peekDelayed(ts, start, count);
   }
+  static removeDelayed(queue: string, jobClass: string, args?: unknown): Promise<number> {
+    return Resque.default.removeDelayed(queue, jobClass, args);
+  }
+  static removeDelayedAt(at: Date | number, queue: string, jobClass: string, args?: unknown): Promise<number> {
+    return Resque.default.removeDelayedAt(at, queue, jobClass, args);
+  }
+  static enqueueDelayedNow(queue: string, jobClass: string, args?: unknown): Promise<number> {
+    return Resque.default.enqueueDelayedNow(queue, jobClass, args);
+  }
   static status(id: string, prefix = ''): JobStatus {
     return Resque.default.status(id, prefix);
   }
@@ -368,6 +396,12 @@ function checkedArgs(job: Pick<BulkJob, 'class' | 'args'>): JobArgs {
 /** php-resque 2.x's payload for a new job enqueued at `nowMs`. */
 function payloadOf(job: Pick<BulkJob, 'class' | 'prefix'>, args: JobArgs, id: string, nowMs: number): string {
   return encodePayload({ className: job.class, args, id, prefix: job.prefix ?? '', queueTime: microtime(nowMs) });
+}
+
+function matchOf(queue: string, jobClass: string, args: unknown): DelayedMatch {
+  assertQueueName(queue);
+  if (typeof jobClass !== 'string' || jobClass === '') throw new TypeError('Job class must be a non-empty string');
+  return args === undefined ? { queue, jobClass } : { queue, jobClass, args };
 }
 
 function assertQueueName(queue: string): void {

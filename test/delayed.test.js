@@ -273,3 +273,58 @@ test('resque scheduler takes the shared flags only: a worker flag is a usage err
   assert.deepEqual(await s.waitExit(), { code: 2, signal: null });
   assert.match(s.stderr, /--count/);
 });
+
+test('removeDelayed / removeDelayedAt / enqueueDelayedNow find the items php, Ruby and node-resque wrote (decoded, not bytes), and keep the index right', async (t) => {
+  const { srv, ns, r, resque, k } = await setup(t, 'dlx');
+  for (const name of ['php-delayed', 'php-delayed-builtin-2x', 'ruby-delayed', 'node-resque-delayed']) {
+    for (const e of loadFixture(name).keys) {
+      const key = e.key.replace(/^resque:/, `${ns}:`);
+      if (/:delayed:\d+$/.test(key)) await r.rpush(key, ...e.value);
+      else if (/:delayed_queue_schedule$/.test(key)) for (const [m, sc] of e.value) await r.zadd(key, sc, m);
+      else if (/:timestamps:/.test(key)) await r.sadd(key, ...e.value);
+    }
+  }
+  const total = await resque.delayedSize();
+  assert.equal(total, 11, 'the four captures hold 11 items');
+  // node-resque's {x:'中/文'} only: Ruby's item has f as well.
+  assert.equal(await resque.removeDelayed('default', 'NoopJob', { x: '中/文' }), 1);
+  assert.equal(await r.exists(k('timestamps:{"class":"NoopJob","queue":"default","args":[{"x":"中/文"}]}')), 0, 'its index entry went with it');
+  // Ruby's two identical copies (1.0 and 1 are the same number decoded).
+  assert.equal(await resque.removeDelayed('default', 'NoopJob', { x: '中/文', f: 1 }), 2);
+  // A positional list (node-resque's args [1]), at its second only.
+  assert.equal(await resque.removeDelayedAt(1795255713, 'default', 'NoopJob', [1]), 0, 'not at another second');
+  assert.equal(await resque.removeDelayedAt(1795255714, 'default', 'NoopJob', [1]), 1);
+  // Without args: every job of the class on that queue (php-resque-scheduler's and 2.x's; Ruby's class is App::Jobs::SendEmail).
+  assert.equal(await resque.removeDelayed('default', 'App\\Jobs\\SendEmail'), 2);
+  assert.equal(await resque.delayedSize(), total - 6);
+  // Promote: moved to the current second (the captures' seconds are in the past as well: all are due).
+  const before = Math.floor(Date.now() / 1000);
+  assert.equal(await resque.enqueueDelayedNow('default', 'NoopJob', { later: true }), 1);
+  assert.equal(await resque.removeDelayedAt(1795255687, 'default', 'NoopJob', { later: true }), 0, 'gone from its old second');
+  const now = (await resque.delayedTimestamps()).filter((ts) => ts >= before);
+  assert.equal(now.length, 1, 'scheduled at the current second');
+  assert.equal((await resque.peekDelayed(now[0]))[0].className, 'NoopJob');
+  const s = scheduler(t, srv, ns, ['--interval=5']);
+  await waitFor(async () => (await r.llen(k('queue:default'))) === total - 6, { what: 'everything left moved' });
+  assert.ok((await r.lrange(k('queue:default'), 0, -1)).some((q) => JSON.stringify(JSON.parse(q).args) === '[{"later":true}]'), 'the promoted job among them');
+  assert.equal(await resque.delayedSize(), 0);
+  void s;
+});
+
+test('beforeDelayedEnqueue (an --app hook) is told about each job before it is moved, with php-resque\'s arguments', async (t) => {
+  const { srv, ns, r, resque, k } = await setup(t, 'dlh');
+  const fs = require('node:fs');
+  const path = require('node:path');
+  const { tempDir } = require('./helpers/worker');
+  const dir = tempDir();
+  const log = path.join(dir, 'hook.log');
+  const app = path.join(dir, 'app.js');
+  fs.writeFileSync(app, `const fs = require('node:fs');
+module.exports = { hooks: { beforeDelayedEnqueue(queue, cls, args) { fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify([queue, cls, args]) + '\\n'); } } };`);
+  await resque.enqueueIn(0, 'q', 'A', { n: 1 });
+  await resque.enqueueIn(0, 'q', 'B', [1, 2]);
+  const s = scheduler(t, srv, ns, [`--app=${app}`]);
+  await waitFor(async () => (await r.llen(k('queue:q'))) === 2, { what: 'both moved' });
+  assert.deepEqual(fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l)), [['q', 'A', [{ n: 1 }]], ['q', 'B', [[1, 2]]]]);
+  void s;
+});

@@ -18,6 +18,9 @@ import type { Logger } from '../log';
 import { moveDue, resignLead, takeLead } from '../store/delayed';
 import { sleep } from '../time';
 import { backoffMs } from '../backoff';
+import type { AppHooks } from '../job/types';
+import { decodePayload } from '../payload';
+import { InvalidPayloadError } from '../errors';
 
 /** Items per script call: 100,000 due at once is 100 round trips. */
 export const BATCH = 1000;
@@ -34,6 +37,8 @@ export interface MoverOptions {
   id?: string;
   /** After each pass that moved something. */
   onMoved?: (moved: number) => void;
+  /** Told about each job before the batch that moves it (php-resque's event; it cannot stop the move). */
+  beforeDelayedEnqueue?: AppHooks['beforeDelayedEnqueue'];
 }
 
 export class DelayedMover {
@@ -89,7 +94,9 @@ export class DelayedMover {
     let next: number | undefined;
     let movedNow = 0;
     for (;;) {
-      const r = await moveDue(redis, this.o.keys, Math.floor(Date.now() / 1000), BATCH);
+      const now = Math.floor(Date.now() / 1000);
+      if (this.o.beforeDelayedEnqueue) await this.announce(redis, now);
+      const r = await moveDue(redis, this.o.keys, now, BATCH);
       movedNow += r.moved;
       if (r.invalid > 0) this.o.logger.warning(`Scheduler: ${r.invalid} delayed item(s) were not jobs; kept in ${this.o.keys.delayedInvalid()}`);
       next = r.next;
@@ -102,6 +109,26 @@ export class DelayedMover {
     }
     if (next === undefined) return cap;
     return Math.max(0, Math.min(cap, next * 1000 - Date.now()));
+  }
+
+  /** beforeDelayedEnqueue for the jobs the next batch takes (the leader is the only mover of ours). */
+  private async announce(redis: Redis, now: number): Promise<void> {
+    const hook = this.o.beforeDelayedEnqueue as NonNullable<AppHooks['beforeDelayedEnqueue']>;
+    let left = BATCH;
+    for (const ts of await redis.zrangebyscore(this.o.keys.delayedSchedule(), '-inf', now, 'LIMIT', 0, BATCH)) {
+      const items = await redis.lrange(this.o.keys.delayed(Number(ts)), 0, left - 1);
+      for (const raw of items) {
+        try {
+          const job = decodePayload(raw);
+          const queue = job.fields['queue'];
+          if (typeof queue === 'string') await hook(queue, job.className, job.args);
+        } catch (e) {
+          if (!(e instanceof InvalidPayloadError)) this.o.logger.warning(`Scheduler: the beforeDelayedEnqueue hook threw: ${(e as Error).message}`);
+        }
+      }
+      left -= items.length;
+      if (left <= 0) break;
+    }
   }
 
   /** Sleep `ms`; the leader also wakes when a producer of ours schedules an earlier item. */

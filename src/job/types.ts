@@ -84,6 +84,8 @@ export interface AppHooks {
   afterPerform?(job: JobInfo): unknown;
   /** Where the failure is detected (child for exceptions); before the failure is recorded. */
   onFailure?(error: unknown, job: JobInfo): unknown;
+  /** The scheduler, before it moves a delayed job onto its queue (php-resque's arguments: queue, class, the item's args list). */
+  beforeDelayedEnqueue?(queue: string, jobClass: string, args: readonly unknown[]): unknown;
 }
 
 export type HookName = keyof AppHooks;
@@ -95,6 +97,7 @@ export const HOOK_NAMES: readonly HookName[] = [
   'beforePerform',
   'afterPerform',
   'onFailure',
+  'beforeDelayedEnqueue',
 ];
 
 /** The app module (APP_INCLUDE) after loading and validation. */

@@ -13,8 +13,9 @@ import type { Keys } from '../redis/keys';
 import { schedule } from '../redis/scripts/schedule';
 import { moveDue as moveDueScript } from '../redis/scripts/move-due';
 import { lead, resign } from '../redis/scripts/lead';
+import { editDelayed } from '../redis/scripts/delayed-edit';
 import { microtime, newJobId } from '../payload';
-import { phpJsonEncode } from '../json';
+import { parseJson, phpJsonEncode } from '../json';
 
 /** One item to schedule: its bytes, the second it is due, and its status key/packet when tracked. */
 export interface DelayedItem {
@@ -110,4 +111,70 @@ export async function resignLead(redis: Redis, keys: Keys, me: string): Promise<
 
 function leadKeys(keys: Keys): { leader: string; peerLocks: string; rubyLock: string; nodeLock: string } {
   return { leader: keys.schedulerLeader(), peerLocks: keys.schedulerPeerLocks(), rubyLock: keys.rubySchedulerLock(), nodeLock: keys.nodeSchedulerLock() };
+}
+
+/** Which delayed jobs to find: queue and class, and optionally args (compared decoded, whoever wrote the item). */
+export interface DelayedMatch {
+  queue: string;
+  jobClass: string;
+  /** php-resque's `$args` (the item's `args[0]`), or a Ruby / node-resque item's positional list. */
+  args?: unknown;
+}
+
+/** Whether the item `raw` is a job of `m` (decoded values compared, not bytes). */
+export function matchesDelayed(raw: string, m: DelayedMatch): boolean {
+  let item: unknown;
+  try {
+    item = parseJson(raw);
+  } catch {
+    return false;
+  }
+  if (item === null || typeof item !== 'object' || Array.isArray(item)) return false;
+  const { class: cls, queue, args } = item as { class?: unknown; queue?: unknown; args?: unknown };
+  if (cls !== m.jobClass || queue !== m.queue) return false;
+  if (m.args === undefined) return true;
+  if (!Array.isArray(args)) return false;
+  return sameValue(args, [m.args]) || (Array.isArray(m.args) && sameValue(args, m.args));
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (typeof a === 'bigint' || typeof b === 'bigint') return String(a) === String(b);
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/** TS values per ZRANGE call when walking the schedule (no KEYS, no SCAN of the keyspace). */
+const WALK_CHUNK = 500;
+
+/**
+ * Remove (or, with `toTs`, move to that second) every delayed job matching `m`, at `only` or at
+ * any second. Resolves how many were found. Each item is taken by its exact bytes in one script.
+ */
+export async function editMatching(redis: Redis, keys: Keys, m: DelayedMatch, opts: { only?: number; toTs?: number } = {}): Promise<number> {
+  let found = 0;
+  for (let start = 0; ; start += WALK_CHUNK) {
+    const stamps = opts.only !== undefined ? (start === 0 ? [opts.only] : []) : (await redis.zrange(keys.delayedSchedule(), start, start + WALK_CHUNK - 1)).map(Number);
+    if (stamps.length === 0) break;
+    let removedHere = 0;
+    for (const ts of stamps) {
+      const items = new Set((await redis.lrange(keys.delayed(ts), 0, -1)).filter((raw) => matchesDelayed(raw, m)));
+      for (const raw of items) {
+        const n = Number(await editDelayed.call(redis, {
+          keys: { delayed: keys.delayed(ts), schedule: keys.delayedSchedule(), timestamps: keys.timestamps(raw), target: opts.toTs !== undefined ? keys.delayed(opts.toTs) : keys.absent(), wake: keys.schedulerWake() },
+          args: { item: raw, ts, toTs: opts.toTs !== undefined ? opts.toTs : '' },
+        }));
+        found += n;
+        if (n > 0 && (await redis.exists(keys.delayed(ts))) === 0) removedHere++;
+      }
+    }
+    // Emptied seconds left the schedule: the next window starts that much earlier.
+    start -= removedHere;
+    if (opts.only !== undefined) break;
+  }
+  return found;
 }

@@ -12,8 +12,10 @@ import { DelayedMover } from '../engine/mover';
 import { installSignals } from './signals';
 import { procTitle } from '../proctitle';
 import { VERSION } from '../version';
+import type { AppHooks } from '../job/types';
+import { loadApp } from '../job/loader';
 
-export type SchedulerConfig = Pick<WorkerConfig, 'redis' | 'database' | 'namespace' | 'interval'>;
+export type SchedulerConfig = Pick<WorkerConfig, 'redis' | 'database' | 'namespace' | 'interval' | 'app'>;
 
 export interface RunningScheduler {
   readonly mover: DelayedMover;
@@ -23,11 +25,16 @@ export interface RunningScheduler {
   stop(): Promise<void>;
 }
 
-/** Start a mover over its own connection. */
+/** Start a mover over its own connection (with the app module's beforeDelayedEnqueue hook, if it has one). */
 export function startScheduler(config: SchedulerConfig, logger: Logger): RunningScheduler {
   const connection = new Connection(config.redis, config.database, WORKER_CONNECTION);
-  const mover = new DelayedMover({ connection, keys: new Keys(config.namespace), logger, interval: config.interval });
-  const done = mover.run().finally(() => connection.close());
+  let hook: AppHooks['beforeDelayedEnqueue'];
+  const mover = new DelayedMover({
+    connection, keys: new Keys(config.namespace), logger, interval: config.interval,
+    beforeDelayedEnqueue: config.app ? (queue, cls, args) => hook?.(queue, cls, args) : undefined,
+  });
+  const loaded = config.app ? loadApp(config.app).then((app) => { hook = app.hooks?.beforeDelayedEnqueue; }) : Promise.resolve();
+  const done = loaded.then(() => mover.run()).finally(() => connection.close());
   return {
     mover,
     done,

@@ -35,7 +35,7 @@ function parse(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Pa
     const s = settingsOf(flags, env, cwd);
     return {
       ok: true,
-      options: { config: { redis: s.redis, database: s.database, namespace: s.namespace, interval: s.interval, pidfile: s.pidfile, logLevel: s.logLevel, logFormat: s.logFormat } },
+      options: { config: { redis: s.redis, database: s.database, namespace: s.namespace, interval: s.interval, app: s.app, pidfile: s.pidfile, logLevel: s.logLevel, logFormat: s.logFormat } },
     };
   });
 }

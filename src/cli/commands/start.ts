@@ -91,7 +91,7 @@ const FLAGS = [
 ] as const satisfies FlagTable;
 
 /** The flags `resque scheduler` shares with start, read the same way (flag → variable → default). */
-const SCHEDULER_FLAG_NAMES: ReadonlySet<string> = new Set(['interval', 'pidfile', 'prefix', 'redis', 'database', 'verbose', 'debug', 'quiet', 'log-level', 'log-format']);
+const SCHEDULER_FLAG_NAMES: ReadonlySet<string> = new Set(['interval', 'pidfile', 'app', 'prefix', 'redis', 'database', 'verbose', 'debug', 'quiet', 'log-level', 'log-format']);
 export const SCHEDULER_FLAGS: FlagTable = FLAGS.filter((f) => SCHEDULER_FLAG_NAMES.has(f.name));
 
 /** start's settings from flags parsed against another command's table (a subset of start's). */
