@@ -41,6 +41,7 @@ const { spawnTracked, reap, waitExit, installCleanup, processTree, memoryOf, isN
 const { openBullQueue, fillBull, cleanPrefix } = require('./lib/bullmq-client');
 const { snapshotBuild } = require('./lib/snapshot');
 const { summary, percentile, mean, fmt, table } = require('./lib/stats');
+const { runDelayedBench, delayedRows } = require('./delayed');
 
 const ROOT = path.resolve(__dirname, '..');
 /** The private copy of bin/ + dist/ the run uses (bench/lib/snapshot.js), set in main(). */
@@ -88,6 +89,13 @@ const CFG = Object.freeze({
   startupLimitMs: 60000, // no first job within this: the variant failed
   stallLimitMs: 30000, // no progress for this long: the variant stalled
   stopLimitMs: 20000,
+  // Delayed jobs (bench/delayed.js)
+  delayedOne: QUICK ? 500 : 2000,
+  delayedBulk: QUICK ? 10000 : 100000,
+  delayedMoverJobs: QUICK ? 10000 : 100000,
+  nrDelayedMoverJobs: QUICK ? 2000 : 20000,
+  delayedLatenessSamples: QUICK ? 3 : 10,
+  delayedLatenessRounds: 1,
 });
 
 const QUEUE = 'bench';
@@ -121,7 +129,7 @@ const TIMING = {
 };
 
 /** BENCH_ONLY=name,name,…: run only these drain variants and/or groups (debugging aid). */
-const GROUPS = ['footprint', 'enqueue', 'latency', 'startup'];
+const GROUPS = ['footprint', 'enqueue', 'latency', 'startup', 'delayed'];
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((x) => x.trim()).filter(Boolean)) : undefined;
 for (const name of ONLY ?? []) {
   if (!GROUPS.includes(name) && !variantById(name)) {
@@ -720,6 +728,7 @@ async function main() {
   const enqueue = { ...Object.fromEntries(Object.keys(ENQUEUE_ROWS).map((k) => [k, []])), errors: [] };
   const latency = { ours: [], nr: [], errors: [] };
   const startup = Object.fromEntries(STARTUP_VARIANTS.map((v) => [v.id, { label: v.label, runs: [], errors: [] }]));
+  let delayed = { enqueueOne: [], enqueueBulk: [], mover: { ours: [], nr: [] }, lateness: { ours: [], nr: [] }, errors: [] };
 
   /** One drain, logged and stored in `into` (a drains / footprint entry). */
   const drainStep = async (v, round, into, opts, tag) => {
@@ -789,6 +798,14 @@ async function main() {
         }
       }
     }
+    if (wanted('delayed')) {
+      delayed = await runDelayedBench({
+        port: server.port, bin: binPath(), env: childEnv(), log, rounds: CFG.rounds,
+        ns: (what) => freshNamespace(what), resque: (namespace) => ourResque(namespace),
+        oneAtATime: CFG.delayedOne, bulk: CFG.delayedBulk, moverJobs: CFG.delayedMoverJobs, nrMoverJobs: CFG.nrDelayedMoverJobs,
+        latenessSamples: CFG.delayedLatenessSamples, latenessRounds: CFG.delayedLatenessRounds,
+      });
+    }
   } finally {
     admin.disconnect();
   }
@@ -797,7 +814,7 @@ async function main() {
   await server.stop();
 
   const durationSec = (now() - t0) / 1000;
-  const result = buildReport({ startedAt, durationSec, machine: mach, drains, footprint, enqueue, latency, startup });
+  const result = buildReport({ startedAt, durationSec, machine: mach, drains, footprint, enqueue, latency, startup, delayed });
   process.stdout.write(`${result.text}\n`);
 
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
@@ -806,7 +823,7 @@ async function main() {
   fs.writeFileSync(path.join(RESULTS, 'latest.json'), `${json}\n`);
   log(`bench: wrote bench/results/bench-${stamp}.json and bench/results/latest.json`);
   const failures = [...Object.values(drains), ...Object.values(footprint)].some((d) => d.errors.some((e) => !e.warning)) ||
-    enqueue.errors.length || latency.errors.length || Object.values(startup).some((d) => d.errors.length);
+    enqueue.errors.length || latency.errors.length || Object.values(startup).some((d) => d.errors.length) || delayed.errors.length;
   return failures ? 1 : 0;
 }
 
@@ -829,7 +846,7 @@ function targetText(target, unit) {
 /** Column of a role in the per-process breakdown. */
 const BREAKDOWN_COLUMN = { supervisor: 'supervisor', worker: 'worker', process: 'worker', child: 'job process', 'sandbox child': 'job process' };
 
-function buildReport({ startedAt, durationSec, machine: m, drains, footprint, enqueue, latency, startup }) {
+function buildReport({ startedAt, durationSec, machine: m, drains, footprint, enqueue, latency, startup, delayed }) {
   const out = [];
   const rnd = (x, d = 3) => (typeof x === 'number' && Number.isFinite(x) ? Number(x.toFixed(d)) : null);
   const sum = (xs) => {
@@ -1093,6 +1110,11 @@ function buildReport({ startedAt, durationSec, machine: m, drains, footprint, en
   out.push(perRoundTable('Ratios ours / BullMQ per round (jobs/s, same round)', bullPerRound));
   out.push('');
 
+  if (delayed.enqueueOne.length || delayed.mover.ours.length || delayed.lateness.ours.length) {
+    out.push(table('Delayed jobs (medians over rounds; lateness over every sample)', ['', 'ours', 'node-resque', 'ours / node-resque'], delayedRows(delayed, fmt)));
+    out.push('');
+  }
+
   // Targets
   const targets = [
     { name: `total RSS, ours --count=4 (default engine) after ${fpN} jobs`, value: fpRss('ours-default-x4'), unit: 'MB', target: { max: 300 } },
@@ -1112,6 +1134,7 @@ function buildReport({ startedAt, durationSec, machine: m, drains, footprint, en
     ...enqueue.errors.map((er) => `enqueue ${er.step} round ${er.round}: ${er.message}`),
     ...latency.errors.map((er) => `latency ${er.kind} round ${er.round}: ${er.message}`),
     ...Object.entries(startup).flatMap(([id, x]) => x.errors.map((er) => `startup ${id} round ${er.round} run ${er.run}: ${er.message}`)),
+    ...delayed.errors.map((er) => `delayed ${er.step}: ${er.message}`),
   ];
   if (errors.length) out.push('', 'ERRORS / WARNINGS:', ...errors.map((x) => `  ${x}`));
   out.push(`total duration: ${fmt(durationSec, 1)} s`);
@@ -1139,7 +1162,7 @@ function buildReport({ startedAt, durationSec, machine: m, drains, footprint, en
         drain: drainSum, footprint: fpSum, enqueue: enqSum, latency: latSum, startup: stSum, rss: rssSum,
         ratios: nrRatios, ratiosPerRound: nrPerRound, ratiosBullmq: bullRatios, ratiosBullmqPerRound: bullPerRound, targets,
       },
-      raw: { drains, footprint, enqueue, latency, startup },
+      raw: { drains, footprint, enqueue, latency, startup, delayed },
       errors,
       text,
     },

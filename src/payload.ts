@@ -40,7 +40,10 @@ export interface DecodedJob {
 /** What encodePayload needs. */
 export interface NewPayload {
   className: string;
+  /** php-resque's `$args`: written as `[args]`. */
   args: JobArgs;
+  /** Instead: the positional args list itself (`"args":[a,b]`, as Ruby and node-resque write them). */
+  positional?: readonly unknown[];
   id: string;
   prefix: string;
   /** Float unix seconds. */
@@ -82,7 +85,7 @@ export function assertJobArgs(args: unknown): asserts args is JobArgs {
 export function encodePayload(p: NewPayload): string {
   // Field order and spelling are the wire format: class, args, id, prefix, queue_time.
   return (
-    `{"class":${phpJsonEncode(p.className)},"args":[${phpJsonEncode(p.args)}],` +
+    `{"class":${phpJsonEncode(p.className)},"args":${p.positional ? phpJsonEncode(p.positional) : `[${phpJsonEncode(p.args)}]`},` +
     `"id":${phpJsonEncode(p.id)},"prefix":${phpJsonEncode(p.prefix)},"queue_time":${phpJsonEncode(p.queueTime)}}`
   );
 }

@@ -10,7 +10,8 @@
 import type Redis from 'ioredis';
 import { Connection, type RedisSpec } from './redis/connection';
 import { Keys } from './redis/keys';
-import { BulkEnqueueError, DoNotCreate } from './errors';
+import { BulkEnqueueError, DoNotCreate, OptionError } from './errors';
+import { checkSchedule, listSchedules, readSchedules, removeSchedule, runScheduleNow, setSchedule, type ScheduleConfig, type ScheduleInfo } from './store/schedules';
 import { assertJobArgs, decodePayload, encodeDelayedItem, encodePayload, microtime, newJobId, type DecodedJob, type JobArgs } from './payload';
 import { delayedSize, delayedTimestamps, dueSecond, editMatching, peekDelayed, scheduleItems, type DelayedItem, type DelayedMatch } from './store/delayed';
 import { dequeue, peekRaw, pushItems, pushOne, queueNames, queueSize, removeQueue, type DequeueFilter, type QueueItem } from './store/queues';
@@ -56,14 +57,41 @@ export interface BulkJob {
   prefix?: string;
 }
 
+/** Recurring schedules (resque-scheduler's `persistent_schedules`, which every scheduler fires). */
+export interface ScheduleRegistry {
+  /** Create or replace; the config is checked first (OptionError). */
+  set(name: string, config: ScheduleConfig): Promise<void>;
+  /** Resolves whether it existed. */
+  remove(name: string): Promise<boolean>;
+  /** Every schedule with its next and last run. */
+  list(): Promise<ScheduleInfo[]>;
+  /** Push its job now, outside its ticks; resolves the job's id. */
+  run(name: string): Promise<string>;
+}
+
 export class Resque {
   readonly keys: Keys;
   readonly connection: Connection;
+  /** Recurring schedules. */
+  readonly schedules: ScheduleRegistry;
   private readonly hooks: { [K in keyof EnqueueHooks]: EnqueueHooks[K][] } = { beforeEnqueue: [], afterEnqueue: [], afterSchedule: [] };
 
   constructor(options: ResqueOptions = {}) {
     this.connection = new Connection(options.redis, options.database);
     this.keys = new Keys(options.namespace ?? (process.env['PREFIX'] || 'resque'));
+    const redis = (): Promise<Redis> => this.redis();
+    const keys = this.keys;
+    this.schedules = {
+      set: async (name, config) => setSchedule(await redis(), keys, name, config),
+      remove: async (name) => removeSchedule(await redis(), keys, name),
+      list: async () => listSchedules(await redis(), keys),
+      run: async (name) => {
+        const config = (await readSchedules(await redis(), keys)).get(name);
+        if (!config) throw new OptionError(`No schedule named ${name}`);
+        checkSchedule(name, config);
+        return runScheduleNow(await redis(), keys, config);
+      },
+    };
   }
 
   /** The connected command client. */
@@ -344,6 +372,10 @@ export class Resque {
   }
   static enqueueDelayedNow(queue: string, jobClass: string, args?: unknown): Promise<number> {
     return Resque.default.enqueueDelayedNow(queue, jobClass, args);
+  }
+  /** The default instance's recurring schedules. */
+  static get schedules(): ScheduleRegistry {
+    return Resque.default.schedules;
   }
   static status(id: string, prefix = ''): JobStatus {
     return Resque.default.status(id, prefix);

@@ -19,6 +19,9 @@ import { findCommand, type Command, type Flag, type FlagTable, type Io } from '.
 import { demoCommand } from './commands/demo';
 import { helpCommand } from './commands/help';
 import { schedulerCommand } from './commands/scheduler';
+import { enqueueCommand } from './commands/enqueue';
+import { delayedCommand } from './commands/delayed';
+import { schedulesCommand } from './commands/schedules';
 import { startCommand } from './commands/start';
 import { versionCommand } from './commands/version';
 import { commandUsageLine, usageLine } from './usage';
@@ -26,6 +29,9 @@ import { commandUsageLine, usageLine } from './usage';
 export const COMMANDS: readonly Command<unknown>[] = [
   startCommand,
   schedulerCommand,
+  enqueueCommand,
+  delayedCommand,
+  schedulesCommand,
   demoCommand,
   helpCommand(() => COMMANDS),
   versionCommand,

@@ -90,4 +90,10 @@ export class Keys {
   rubySchedulerLock(): string { return `${this.ns}resque:resque_scheduler_master_lock`; }
   /** node-resque's scheduler leader lock (`host:pid`, EX 180). */
   nodeSchedulerLock(): string { return `${this.ns}resque_scheduler_leader_lock`; }
+  /** resque-scheduler's recurring schedules: hash name → JSON config. */
+  persistentSchedules(): string { return `${this.ns}persistent_schedules`; }
+  /** resque-scheduler's set of schedule names changed since its last reload. */
+  schedulesChanged(): string { return `${this.ns}schedules_changed`; }
+  /** Ours: a recurring schedule's state (hash: `last` tick fired or passed, `lastRunAt`, `lastJob`, `lastSkipped`). */
+  scheduleState(name: string): string { return `${this.ns}resque-ts:schedule:${name}`; }
 }

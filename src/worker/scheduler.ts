@@ -9,16 +9,24 @@ import type { Logger } from '../log';
 import { Connection, WORKER_CONNECTION } from '../redis/connection';
 import { Keys } from '../redis/keys';
 import { DelayedMover } from '../engine/mover';
+import { RecurringFirer } from '../engine/recurring';
 import { installSignals } from './signals';
 import { procTitle } from '../proctitle';
 import { VERSION } from '../version';
 import type { AppHooks } from '../job/types';
 import { loadApp } from '../job/loader';
+import { readFileSync } from 'node:fs';
+import { parseScheduleFile, syncScheduleFile } from '../store/schedules';
+import { sleep } from '../time';
 
-export type SchedulerConfig = Pick<WorkerConfig, 'redis' | 'database' | 'namespace' | 'interval' | 'app'>;
+export type SchedulerConfig = Pick<WorkerConfig, 'redis' | 'database' | 'namespace' | 'interval' | 'app'> & {
+  /** Recurring schedules stored at start (JSON or YAML; src/store/schedules.ts syncScheduleFile). */
+  readonly scheduleFile?: string | undefined;
+};
 
 export interface RunningScheduler {
   readonly mover: DelayedMover;
+  readonly recurring: RecurringFirer;
   /** Resolves when the mover has stopped (after stop(), or a failure to start). */
   readonly done: Promise<void>;
   /** Stop at once (the wait is cut short) and give the leadership up. */
@@ -28,21 +36,43 @@ export interface RunningScheduler {
 /** Start a mover over its own connection (with the app module's beforeDelayedEnqueue hook, if it has one). */
 export function startScheduler(config: SchedulerConfig, logger: Logger): RunningScheduler {
   const connection = new Connection(config.redis, config.database, WORKER_CONNECTION);
+  const keys = new Keys(config.namespace);
   let hook: AppHooks['beforeDelayedEnqueue'];
   const mover = new DelayedMover({
-    connection, keys: new Keys(config.namespace), logger, interval: config.interval,
+    connection, keys, logger, interval: config.interval,
     beforeDelayedEnqueue: config.app ? (queue, cls, args) => hook?.(queue, cls, args) : undefined,
   });
-  const loaded = config.app ? loadApp(config.app).then((app) => { hook = app.hooks?.beforeDelayedEnqueue; }) : Promise.resolve();
-  const done = loaded.then(() => mover.run()).finally(() => connection.close());
+  const recurring = new RecurringFirer({ connection, keys, logger });
+  const loaded = Promise.all([
+    config.app ? loadApp(config.app).then((app) => { hook = app.hooks?.beforeDelayedEnqueue; }) : undefined,
+    config.scheduleFile ? storeScheduleFile(connection, keys, config.scheduleFile, logger) : undefined,
+  ]);
+  const done = loaded.then(() => Promise.all([mover.run(), recurring.run()])).then(() => undefined).finally(() => connection.close());
   return {
     mover,
+    recurring,
     done,
     async stop() {
       mover.stop();
+      recurring.stop();
       await done;
     },
   };
+}
+
+/** The schedules of `file`, stored (retried while Redis is not there yet). */
+async function storeScheduleFile(connection: Connection, keys: Keys, file: string, logger: Logger): Promise<void> {
+  const schedules = parseScheduleFile(file, readFileSync(file, 'utf8'));
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const names = await syncScheduleFile(await connection.client(), keys, file, schedules);
+      logger.notice(`*** Schedules from ${file}: ${names.join(', ') || 'none'}`);
+      return;
+    } catch (e) {
+      if (attempt >= 50) throw e;
+      await sleep(200);
+    }
+  }
 }
 
 /** `resque scheduler`: run until QUIT, TERM, INT or HUP; resolves the exit code. */
@@ -63,6 +93,6 @@ export async function runScheduler(config: SchedulerConfig, logger: Logger): Pro
     dispose();
     process.removeListener('disconnect', onDisconnect);
   }
-  logger.notice(`*** Scheduler ${running.mover.id} stopped (${running.mover.moved} delayed job(s) moved)`);
+  logger.notice(`*** Scheduler ${running.mover.id} stopped (${running.mover.moved} delayed job(s) moved, ${running.recurring.fired} recurring job(s) fired)`);
   return 0;
 }

@@ -8,7 +8,7 @@ import type { Command, Io, ParseResult } from '../command';
 import type { SchedulerConfig } from '../../worker/scheduler';
 import { Logger } from '../../log';
 import { removePidfile, writePidfile } from '../pidfile';
-import { SCHEDULER_FLAGS, settingsOf } from './start';
+import { SCHEDULER_FLAGS, scheduleFileOf, settingsOf } from './start';
 import type { LogFormat, LogLevel } from '../../config';
 
 export interface SchedulerOptions {
@@ -35,7 +35,7 @@ function parse(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Pa
     const s = settingsOf(flags, env, cwd);
     return {
       ok: true,
-      options: { config: { redis: s.redis, database: s.database, namespace: s.namespace, interval: s.interval, app: s.app, pidfile: s.pidfile, logLevel: s.logLevel, logFormat: s.logFormat } },
+      options: { config: { redis: s.redis, database: s.database, namespace: s.namespace, interval: s.interval, app: s.app, scheduleFile: scheduleFileOf(flags, cwd), pidfile: s.pidfile, logLevel: s.logLevel, logFormat: s.logFormat } },
     };
   });
 }

@@ -36,6 +36,7 @@ import {
 import type { Command, FlagTable, Io, ParseResult } from '../command';
 import { checkJobsFolder } from '../jobs-folder';
 import { removePidfile, writePidfile } from '../pidfile';
+import { parseScheduleFile } from '../../store/schedules';
 
 /** php-resque's bin/resque message (exit 1), followed by our hint. */
 export const NO_QUEUE_MESSAGE =
@@ -49,8 +50,10 @@ export interface StartOptions {
   readonly cwd: string;
   /** Started by a supervisor (RESQUE_SUPERVISED=1): no jobs-folder check, no pidfile. */
   readonly supervised: boolean;
-  /** --scheduler: this process also moves delayed jobs (src/worker/scheduler.ts). */
+  /** --scheduler: this process also moves delayed jobs and fires schedules (src/worker/scheduler.ts). */
   readonly scheduler: boolean;
+  /** --schedule=FILE: recurring schedules stored at start. */
+  readonly scheduleFile: string | undefined;
 }
 
 const D = DEFAULTS;
@@ -87,11 +90,32 @@ const FLAGS = [
   { name: 'keep-job-children', kind: 'boolean', default: 'off', help: 'leave running what jobs started' },
   { name: 'heartbeat-interval', kind: 'number', value: 'SECONDS', default: String(D.heartbeatInterval), help: 'seconds between heartbeats' },
   { name: 'prune-after', kind: 'number', value: 'SECONDS', default: String(D.pruneAfter), help: 'prune a worker silent this long (≥ 2 heartbeats)' },
-  { name: 'scheduler', kind: 'boolean', default: 'off', help: 'also move delayed jobs when due (one per host is plenty)' },
+  { name: 'scheduler', kind: 'boolean', default: 'off', help: 'also move delayed jobs and fire schedules (one per host is plenty)' },
+  { name: 'schedule', kind: 'string', value: 'FILE', default: 'none', help: 'recurring schedules to store at start (JSON or YAML)' },
 ] as const satisfies FlagTable;
 
 /** The flags `resque scheduler` shares with start, read the same way (flag → variable → default). */
-const SCHEDULER_FLAG_NAMES: ReadonlySet<string> = new Set(['interval', 'pidfile', 'app', 'prefix', 'redis', 'database', 'verbose', 'debug', 'quiet', 'log-level', 'log-format']);
+const SCHEDULER_FLAG_NAMES: ReadonlySet<string> = new Set(['interval', 'pidfile', 'app', 'schedule', 'prefix', 'redis', 'database', 'verbose', 'debug', 'quiet', 'log-level', 'log-format']);
+
+/** The flags of the commands that only talk to Redis (enqueue, delayed, schedules). */
+const CLIENT_FLAG_NAMES: ReadonlySet<string> = new Set(['prefix', 'redis', 'database']);
+export const CLIENT_FLAGS: FlagTable = FLAGS.filter((f) => CLIENT_FLAG_NAMES.has(f.name));
+
+/** --schedule=FILE, resolved from the working directory. */
+export function scheduleFileOf(flags: ReadonlyMap<string, string>, cwd: string): string | undefined {
+  const src = fromFlag(flags, 'schedule');
+  if (!src) return undefined;
+  const file = path.resolve(cwd, nonEmpty(src, 'a file name'));
+  // Checked now: a schedule that does not parse is a usage error (exit 2), not a failure later.
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new OptionError(`--schedule: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  parseScheduleFile(file, text);
+  return file;
+}
 export const SCHEDULER_FLAGS: FlagTable = FLAGS.filter((f) => SCHEDULER_FLAG_NAMES.has(f.name));
 
 /** start's settings from flags parsed against another command's table (a subset of start's). */
@@ -137,7 +161,9 @@ function parse(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Pa
     if (queues === undefined) return { ok: false, exitCode: 1, error: NO_QUEUE_MESSAGE };
     const config: WorkerConfig = Object.freeze({ ...settings, queues: Object.freeze(queues) });
     const supervised = env['RESQUE_SUPERVISED'] === '1';
-    return { ok: true, options: { config, argv: ['start', ...argv], env, cwd, supervised, scheduler: bool(ctx, 'scheduler') === true } };
+    const scheduleFile = scheduleFileOf(flags, cwd);
+    if (scheduleFile && bool(ctx, 'scheduler') !== true) throw new OptionError('--schedule=FILE is read by the scheduler: add --scheduler (or run resque scheduler --schedule=FILE)');
+    return { ok: true, options: { config, argv: ['start', ...argv], env, cwd, supervised, scheduler: bool(ctx, 'scheduler') === true, scheduleFile } };
   });
 }
 
@@ -293,7 +319,7 @@ async function run(options: StartOptions, io: Io): Promise<number> {
   const pidfile = supervised ? undefined : config.pidfile;
   if (pidfile !== undefined && !writePidfile(pidfile, io, logger)) return 1;
   // --scheduler: the started process moves delayed jobs too (its supervised workers never do).
-  const mover = options.scheduler && !supervised ? (require('../../worker/scheduler') as typeof import('../../worker/scheduler')).startScheduler(config, logger) : undefined;
+  const mover = options.scheduler && !supervised ? (require('../../worker/scheduler') as typeof import('../../worker/scheduler')).startScheduler({ ...config, scheduleFile: options.scheduleFile }, logger) : undefined;
   try {
     if (config.count > 1 && !supervised && !runsInThisProcess(config)) return await runSupervisor({ config, logger, argv: options.argv, env: options.env });
     // Loaded here, not at the top: a supervisor of worker processes never needs Redis code.
