@@ -11,6 +11,7 @@ import type Redis from 'ioredis';
 import { Connection, type RedisSpec } from './redis/connection';
 import { Keys } from './redis/keys';
 import { BulkEnqueueError, DoNotCreate, OptionError } from './errors';
+import { listHandlers, publishEvent, registerHandler, unregisterHandler, type EventHandler, type PublishedJob } from './store/events';
 import { checkSchedule, listSchedules, readSchedules, removeSchedule, runScheduleNow, setSchedule, type ScheduleConfig, type ScheduleInfo } from './store/schedules';
 import { assertJobArgs, decodePayload, encodeDelayedItem, encodePayload, microtime, newJobId, type DecodedJob, type JobArgs } from './payload';
 import { delayedSize, delayedTimestamps, dueSecond, editMatching, peekDelayed, scheduleItems, type DelayedItem, type DelayedMatch } from './store/delayed';
@@ -69,11 +70,22 @@ export interface ScheduleRegistry {
   run(name: string): Promise<string>;
 }
 
+/** Jobs registered for events, enqueued (or scheduled) together when one is published. */
+export interface EventRegistry {
+  /** Enqueue `jobClass` on `queue` for each `publish(event, params)` (with `delay`: schedule it that many seconds later). */
+  register(event: string, jobClass: string, queue: string, options?: { delay?: number }): Promise<void>;
+  /** Resolves whether it was registered. */
+  unregister(event: string, jobClass: string, queue: string): Promise<boolean>;
+  list(event: string): Promise<EventHandler[]>;
+}
+
 export class Resque {
   readonly keys: Keys;
   readonly connection: Connection;
   /** Recurring schedules. */
   readonly schedules: ScheduleRegistry;
+  /** Event handlers (see publish). */
+  readonly events: EventRegistry;
   private readonly hooks: { [K in keyof EnqueueHooks]: EnqueueHooks[K][] } = { beforeEnqueue: [], afterEnqueue: [], afterSchedule: [] };
 
   constructor(options: ResqueOptions = {}) {
@@ -81,6 +93,11 @@ export class Resque {
     this.keys = new Keys(options.namespace ?? (process.env['PREFIX'] || 'resque'));
     const redis = (): Promise<Redis> => this.redis();
     const keys = this.keys;
+    this.events = {
+      register: async (event, jobClass, queue, options = {}) => registerHandler(await redis(), keys, event, jobClass, queue, options.delay ?? 0),
+      unregister: async (event, jobClass, queue) => unregisterHandler(await redis(), keys, event, jobClass, queue),
+      list: async (event) => listHandlers(await redis(), keys, event),
+    };
     this.schedules = {
       set: async (name, config) => setSchedule(await redis(), keys, name, config),
       remove: async (name) => removeSchedule(await redis(), keys, name),
@@ -200,6 +217,15 @@ export class Resque {
     await scheduleItems(await this.redis(), this.keys, items);
     for (const { job, args } of scheduled) for (const hook of this.hooks.afterSchedule) await hook(ts, queue, job.class, args);
     return ids;
+  }
+
+  /**
+   * Publish `event`: every job registered for it (events.register) is enqueued with `params` as
+   * its args — or scheduled, for a handler with a delay — all in one atomic step. Resolves the jobs.
+   */
+  async publish(event: string, params: JobArgs = {}): Promise<PublishedJob[]> {
+    assertJobArgs(params);
+    return publishEvent(await this.redis(), this.keys, event, params);
   }
 
   /** How many jobs wait for their time (items, not timestamps). */
@@ -372,6 +398,13 @@ export class Resque {
   }
   static enqueueDelayedNow(queue: string, jobClass: string, args?: unknown): Promise<number> {
     return Resque.default.enqueueDelayedNow(queue, jobClass, args);
+  }
+  /** The default instance's event handlers. */
+  static get events(): EventRegistry {
+    return Resque.default.events;
+  }
+  static publish(event: string, params: JobArgs = {}): Promise<PublishedJob[]> {
+    return Resque.default.publish(event, params);
   }
   /** The default instance's recurring schedules. */
   static get schedules(): ScheduleRegistry {

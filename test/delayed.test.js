@@ -328,3 +328,21 @@ module.exports = { hooks: { beforeDelayedEnqueue(queue, cls, args) { fs.appendFi
   assert.deepEqual(fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l)), [['q', 'A', [{ n: 1 }]], ['q', 'B', [[1, 2]]]]);
   void s;
 });
+
+test('resque-scheduler\'s and node-resque\'s captures: the same jobs scheduled by us decode field by field to their items (class, args, queue), with the index they keep', async (t) => {
+  const { r, resque, k } = await setup(t, 'dlc');
+  const cases = [
+    ['ruby-delayed', 1795252109, 'NoopJob', { x: '中/文', f: 1 }],
+    ['node-resque-delayed', 1795252115, 'NoopJob', { x: '中/文' }],
+  ];
+  for (const [name, ts, cls, args] of cases) {
+    await resque.enqueueAt(ts, 'default', cls, args);
+    const theirs = JSON.parse(fixtureValue(loadFixture(name), `resque:delayed:${ts}`)[0]);
+    const [raw] = await r.lrange(k(`delayed:${ts}`), 0, -1);
+    const ours = JSON.parse(raw);
+    for (const field of ['class', 'args', 'queue']) assert.deepEqual(ours[field], theirs[field], `${name}: ${field}`);
+    assert.deepEqual(Object.keys(ours).sort(), Object.keys(theirs).sort(), `${name}: the same fields`);
+    const theirIndex = loadFixture(name).keys.find((e) => e.key.startsWith('resque:timestamps:') && JSON.parse(e.key.slice('resque:timestamps:'.length)).args[0].x === args.x);
+    assert.deepEqual(await r.smembers(k(`timestamps:${raw}`)), theirIndex.value, `${name}: the timestamps: index holds what theirs holds`);
+  }
+});

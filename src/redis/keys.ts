@@ -94,6 +94,8 @@ export class Keys {
   persistentSchedules(): string { return `${this.ns}persistent_schedules`; }
   /** resque-scheduler's set of schedule names changed since its last reload. */
   schedulesChanged(): string { return `${this.ns}schedules_changed`; }
+  /** Ours: who handles event EVENT (hash `queue` + newline + `class` → `{"class","queue","delay"}`). */
+  eventHandlers(event: string): string { return `${this.ns}resque-ts:event:${event}`; }
   /** Ours: a recurring schedule's state (hash: `last` tick fired or passed, `lastRunAt`, `lastJob`, `lastSkipped`). */
   scheduleState(name: string): string { return `${this.ns}resque-ts:schedule:${name}`; }
 }
