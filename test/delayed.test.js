@@ -13,27 +13,16 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { useRedis } = require('./helpers/redis');
-const { startWorker, spawnResque, killGroup, testSetup } = require('./helpers/worker');
+const { schedulerSetup, scheduler } = require('./helpers/scheduler');
+const { startWorker, spawnResque, killGroup } = require('./helpers/worker');
 const { loadFixture, richArgs } = require('./helpers/fixtures');
 const { waitFor } = require('./helpers/wait');
 const { Resque } = require('..');
 
 const redis = useRedis();
 
-/** testSetup plus a client of ours on the namespace. */
-async function setup(t, name) {
-  const ctx = await testSetup(t, redis, name);
-  const resque = new Resque({ redis: ctx.srv.url, namespace: ctx.ns });
-  t.after(() => resque.close());
-  return { ...ctx, resque };
-}
+const setup = (t, name) => schedulerSetup(t, redis, name);
 
-/** `resque scheduler` on the test server and namespace. */
-function scheduler(t, srv, ns, args = []) {
-  const s = spawnResque(['scheduler', `--redis=${srv.url}`, `--prefix=${ns}`, '--interval=1', ...args]);
-  t.after(() => s.stop({ graceMs: 2000 }));
-  return s;
-}
 
 const fixtureValue = (fx, key) => fx.keys.find((e) => e.key === key)?.value;
 
@@ -345,4 +334,25 @@ test('resque-scheduler\'s and node-resque\'s captures: the same jobs scheduled b
     const theirIndex = loadFixture(name).keys.find((e) => e.key.startsWith('resque:timestamps:') && JSON.parse(e.key.slice('resque:timestamps:'.length)).args[0].x === args.x);
     assert.deepEqual(await r.smembers(k(`timestamps:${raw}`)), theirIndex.value, `${name}: the timestamps: index holds what theirs holds`);
   }
+});
+
+test('afterSchedule hooks get (TS, queue, class, args); resque scheduler reads php-resque\'s variables (PREFIX, REDIS_BACKEND, INTERVAL, PIDFILE)', async (t) => {
+  const { srv, ns, r, resque, k } = await setup(t, 'dlv');
+  const seen = [];
+  resque.on('afterSchedule', (...a) => { seen.push(a); });
+  await resque.enqueueAt(1795252089.5, 'q', 'A', { n: 1 });
+  assert.deepEqual(seen, [[1795252090, 'q', 'A', { n: 1 }]]);
+  await resque.enqueueIn(0, 'q', 'B', { n: 2 });
+  const path = require('node:path');
+  const fs = require('node:fs');
+  const { tempDir } = require('./helpers/worker');
+  const pidfile = path.join(tempDir(), 'scheduler.pid');
+  const s = spawnResque(['scheduler'], { env: { PREFIX: ns, REDIS_BACKEND: `127.0.0.1:${srv.port}`, INTERVAL: '1', PIDFILE: pidfile } });
+  t.after(() => s.stop());
+  await waitFor(async () => (await r.llen(k('queue:q'))) === 2, { what: 'both moved' });
+  assert.equal(Number(fs.readFileSync(pidfile, 'utf8')), s.pid);
+  assert.match(s.output, /at most 1 s between passes/);
+  s.signal('SIGTERM');
+  assert.deepEqual(await s.waitExit(), { code: 0, signal: null });
+  assert.equal(fs.existsSync(pidfile), false, 'PIDFILE removed');
 });

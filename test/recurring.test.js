@@ -7,25 +7,16 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { useRedis } = require('./helpers/redis');
-const { spawnResque, startWorker, killGroup, testSetup, tempDir } = require('./helpers/worker');
+const { schedulerSetup, scheduler } = require('./helpers/scheduler');
+const { spawnResque, startWorker, killGroup, tempDir } = require('./helpers/worker');
 const { waitFor } = require('./helpers/wait');
 const { sleep } = require('./helpers/chaos');
 const { Resque } = require('..');
 
 const redis = useRedis();
 
-async function setup(t, name) {
-  const ctx = await testSetup(t, redis, name);
-  const resque = new Resque({ redis: ctx.srv.url, namespace: ctx.ns });
-  t.after(() => resque.close());
-  return { ...ctx, resque };
-}
+const setup = (t, name) => schedulerSetup(t, redis, name);
 
-function scheduler(t, srv, ns, args = []) {
-  const s = spawnResque(['scheduler', `--redis=${srv.url}`, `--prefix=${ns}`, '--interval=1', ...args]);
-  t.after(() => s.stop({ graceMs: 2000 }));
-  return s;
-}
 
 /** The seconds (queue_time, floored) of the jobs in queue Q. */
 async function fireSeconds(r, k, q = 'q') {
