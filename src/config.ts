@@ -49,6 +49,10 @@ export interface WorkerConfig {
   readonly timeout: number;
   /** Seconds between TERM and KILL when stopping a child. */
   readonly killGrace: number;
+  /** Attempts in all for a failing job, the first included (think-queue's --tries); 1 = no retry. A class's `static retry` wins. */
+  readonly tries: number;
+  /** Seconds before a retry (think-queue's --delay). */
+  readonly retryDelay: number;
   /** Recycle a child after its job when its RSS exceeds this many MB (0 = never). */
   readonly maxChildMemory: number;
   /** Kill a job whose child exceeds this many MB (0 = no hard cap). */
@@ -90,6 +94,8 @@ export const DEFAULTS = {
   batch: 64,
   timeout: 0,
   killGrace: 5,
+  tries: 1,
+  retryDelay: 0,
   maxChildMemory: 0,
   hardChildMemory: 0,
   requeueOrphans: false,

@@ -38,6 +38,12 @@ export class RedisConnectionError extends ResqueError {
 /** Throw from a `beforeEnqueue` hook to cancel the enqueue (php-resque DoNotCreateException). */
 export class DoNotCreate extends ResqueError {}
 
+/** Throw from `perform` to have the job retried (under its retry limit) whatever its policy says of the error (Ebats' RetryException). */
+export class RetryError extends ResqueError {}
+
+/** Throw from `perform` to fail the job at once, never retried (Ebats' TaskException). */
+export class FatalError extends ResqueError {}
+
 /** Throw from `setUp` or `beforePerform` to skip the job (php-resque DoNotPerformException). */
 export class DontPerform extends ResqueError {}
 

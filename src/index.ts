@@ -2,6 +2,7 @@
 export { Resque, type ResqueOptions, type BulkJob, type EnqueueHooks, type BeforeEnqueueHook, type AfterEnqueueHook, type AfterScheduleHook, type ScheduleOptions, type ScheduleRegistry, type EventRegistry } from './resque';
 export type { EventHandler, PublishedJob } from './store/events';
 export type { ScheduleConfig, ScheduleInfo, MisfirePolicy, OverlapPolicy } from './store/schedules';
+export type { RetryPolicy, ErrorMatcher } from './job/retry';
 export { JobStatus, STATUS_WAITING, STATUS_RUNNING, STATUS_FAILED, STATUS_COMPLETE, STATUS_TTL, type StatusCode, type StatusPacket } from './store/status';
 export { type DequeueFilter } from './store/queues';
 export { decodePayload, encodePayload, newJobId, type DecodedJob, type JobArgs, type PayloadFlavor } from './payload';

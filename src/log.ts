@@ -41,7 +41,7 @@ export interface JobLine {
   queue: string | undefined;
   attempt: number;
   pid: number | undefined;
-  outcome: 'Done' | 'Failed' | 'Skipped';
+  outcome: 'Done' | 'Failed' | 'Skipped' | 'Retrying';
   seconds: number;
   error?: string;
 }
@@ -231,6 +231,8 @@ function jobText(job: JobLine): string {
       return `${who} ${how} - Error ${secs}${job.error ? `: ${oneLine(job.error)}` : ''}`;
     case 'Skipped':
       return `${who} ${how} - Skipped`;
+    case 'Retrying':
+      return `${who} ${how} - Retrying ${secs}${job.error ? `: ${oneLine(job.error)}` : ''}`;
   }
 }
 

@@ -171,3 +171,9 @@ function describe(v: unknown): string {
   if (typeof v === 'string') return `a string`;
   return `${typeof v}`;
 }
+
+/** A payload's attempt (1 when it names none: its first run). A retried job carries it (src/job/retry.ts). */
+export function attemptOf(fields: Readonly<Record<string, unknown>>): number {
+  const a = fields['attempt'];
+  return typeof a === 'number' && Number.isInteger(a) && a >= 1 ? a : 1;
+}

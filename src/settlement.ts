@@ -7,7 +7,8 @@
  *      time limit or memory cap, killed by a shutdown timeout — or its worker died (pruned).
  *   2. `settlementFor(outcome, policy)` turns it into a `Settlement`, the bookkeeping to write:
  *      done (status 4 + result), skipped (status 4, result false), failed (a record in `failed`,
- *      status 3; counted in stat:failed), or requeue (back to the head of its queue, status 1).
+ *      status 3; counted in stat:failed), requeue (back to the head of its queue, status 1), or
+ *      retry (attempts left, or a release: the same job again later, counted processed, not failed).
  *   3. A process that died leaves no stack worth keeping: its record's backtrace is `[]`, like
  *      Ruby's DirtyExit (php-resque stores the parent's stack).
  *   4. `--requeue-orphans` requeues instead of failing a job killed by a shutdown timeout or
@@ -21,7 +22,10 @@ export type Outcome =
   | { kind: 'done'; result: unknown }
   | { kind: 'skipped' }
   | { kind: 'invalid'; error: NormalizedError }
-  | { kind: 'failed'; error: NormalizedError }
+  /** `retry`: attempts are left (the job's retry policy): it runs again `delay` seconds later as attempt `attempt`. */
+  | { kind: 'failed'; error: NormalizedError; retry?: { delay: number; attempt: number } }
+  /** The job asked to run again later (this.release): attempt `attempt` again, no failure. */
+  | { kind: 'released'; delay: number; attempt: number }
   | { kind: 'crashed' | 'timed-out' | 'memory-killed' | 'shutdown-killed'; error: NormalizedError }
   /** Its worker died holding it; `running` = it was the job being run (else it was only parked). */
   | { kind: 'pruned'; reason: string; byWorker: string; running: boolean };
@@ -32,7 +36,13 @@ export type Settlement =
   | { kind: 'skipped' }
   | { kind: 'failed'; error: NormalizedError; countFailed?: boolean }
   /** Put it back at the head of its queue, untouched. */
-  | { kind: 'requeue' };
+  | { kind: 'requeue' }
+  /**
+   * Run it again as attempt `attempt`, `delay` seconds from now (0: at the tail of its queue; else
+   * through the delayed queue): the same job, its payload with `attempt` set. Counted processed,
+   * not failed; `error` is what the attempt failed with (none for a release).
+   */
+  | { kind: 'retry'; delay: number; attempt: number; error?: NormalizedError };
 
 export interface SettlementPolicy {
   /** `--requeue-orphans`: a shutdown-killed or dead worker's running job goes back instead of failing. */
@@ -45,8 +55,12 @@ export function settlementFor(outcome: Outcome, policy: SettlementPolicy): Settl
       return { kind: 'done', result: outcome.result };
     case 'skipped':
       return { kind: 'skipped' };
-    case 'invalid':
     case 'failed':
+      if (outcome.retry) return { kind: 'retry', delay: outcome.retry.delay, attempt: outcome.retry.attempt, error: outcome.error };
+      return { kind: 'failed', error: outcome.error };
+    case 'released':
+      return { kind: 'retry', delay: outcome.delay, attempt: outcome.attempt };
+    case 'invalid':
       return { kind: 'failed', error: outcome.error };
     case 'crashed':
     case 'timed-out':

@@ -201,12 +201,12 @@ test('phase one reads every command\'s flags together: the flag set the CLI alwa
   const booleans = ['blocking', 'verbose', 'debug', 'quiet', 'once', 'in-process', 'requeue-orphans', 'graceful-term', 'keep-job-children', 'scheduler', 'track'];
   const values = ['queue', 'count', 'interval', 'pidfile', 'jobs', 'app', 'prefix', 'redis', 'database', 'log-format',
     'jobs-per-child', 'timeout', 'kill-grace', 'max-child-memory', 'hard-child-memory', 'redis-timeout',
-    'shutdown-timeout', 'batch', 'log-level', 'slow-job-log', 'heartbeat-interval', 'prune-after', 'schedule', 'in', 'at', 'limit'];
+    'shutdown-timeout', 'batch', 'log-level', 'slow-job-log', 'heartbeat-interval', 'prune-after', 'schedule', 'in', 'at', 'limit', 'tries', 'retry-delay'];
   const all = everyFlag(COMMANDS);
   assert.deepEqual(all.filter((f) => f.kind === 'boolean').map((f) => f.name).sort(), [...booleans].sort());
   assert.deepEqual(all.filter((f) => f.kind !== 'boolean').map((f) => f.name).sort(), [...values].sort());
   assert.deepEqual(all.filter((f) => f.kind === 'list').map((f) => f.name), ['queue']);
-  assert.deepEqual(all.flatMap((f) => f.aliases ?? []), ['pid']);
+  assert.deepEqual(all.flatMap((f) => f.aliases ?? []), ['pid', 'delay']);
   assert.deepEqual(GLOBAL_FLAGS.map((f) => [f.name, f.short]), [['help', 'h'], ['version', 'V']]);
 });
 

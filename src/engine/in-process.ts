@@ -7,6 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { decodePayload, type DecodedJob } from '../payload';
 import { normalizeError } from '../errors';
+import type { RetryDefaults } from '../job/retry';
 import { executeJob } from '../job/execute';
 import { runAsJob } from '../job/late-errors';
 import { JobLoader } from '../job/loader';
@@ -23,9 +24,11 @@ export class InProcessExecutor implements Executor {
     /** Run the app's afterFork per job (true in a job process; false in the worker itself). */
     afterFork?: boolean;
     /** Told each job's class once it is loaded (the job process reports `static timeout`). */
-    onClass?: (cls: JobClass) => void;
+    onClass?: (cls: JobClass, job: DecodedJob) => void;
     /** Log level debug: an unknown class's error lists every candidate tried. */
     debug?: boolean;
+    /** The worker's retry defaults (--tries, --retry-delay). */
+    retry?: RetryDefaults;
   }) {
     this.loader = new JobLoader({ jobsDir: opts.jobsDir, jobs: opts.app.jobs ?? {}, debug: opts.debug ?? false });
   }
@@ -47,11 +50,11 @@ export class InProcessExecutor implements Executor {
       onStart?.(pid);
       const resolve = async (n: string): Promise<JobClass> => {
         const cls = await this.loader.resolve(n);
-        this.opts.onClass?.(cls);
+        this.opts.onClass?.(cls, job);
         return cls;
       };
       const r = await runAsJob({ className: job.className, id: job.id, queue }, () =>
-        executeJob({ job, queue, resolve, hooks: this.opts.app.hooks ?? {}, runAfterFork: this.opts.afterFork ?? false }));
+        executeJob({ job, queue, resolve, hooks: this.opts.app.hooks ?? {}, runAfterFork: this.opts.afterFork ?? false, ...(this.opts.retry ? { retry: this.opts.retry } : {}) }));
       const durationMs = performance.now() - t0;
       switch (r.kind) {
         case 'done':
@@ -59,7 +62,9 @@ export class InProcessExecutor implements Executor {
         case 'skipped':
           return { kind: 'skipped', reason: r.reason, pid, durationMs };
         case 'failed':
-          return { kind: 'failed', error: normalizeError(r.error), pid, durationMs };
+          return { kind: 'failed', error: normalizeError(r.error), ...(r.retryIn !== undefined ? { retryIn: r.retryIn } : {}), pid, durationMs };
+        case 'released':
+          return { kind: 'released', delay: r.delay, pid, durationMs };
       }
     } catch (e) {
       return { kind: 'failed', error: normalizeError(e), pid, durationMs: performance.now() - t0 };

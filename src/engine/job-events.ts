@@ -95,7 +95,8 @@ export function settledRecord(workerId: string, sink: JobEventSink, { reserved, 
   const durationMs = outcome.durationMs;
   if (outcome.kind === 'done') return { name: 'job:done', event: { workerId, queue, className, id, args, pid, result: outcome.result, durationMs } };
   if (outcome.kind === 'skipped') return { name: 'job:skipped', event: { workerId, queue, className, id, args, pid, reason: outcome.reason, durationMs } };
-  return { name: 'job:failed', event: { workerId, queue, className, id, args, pid, error: outcome.error, durationMs } };
+  const error = outcome.kind === 'released' ? { name: 'Released', message: `released: again in ${outcome.delay} s`, backtrace: [] } : outcome.error;
+  return { name: 'job:failed', event: { workerId, queue, className, id, args, pid, error, durationMs } };
 }
 
 /** Whether a record settles a job. */

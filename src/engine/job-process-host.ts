@@ -48,6 +48,7 @@ import { cursorPath, removeCursor } from '../store/batch-cursor';
 import { loopProcessFlags } from '../heap';
 import { afterChannelClosed } from './channel';
 import { stopGroup } from './process-group';
+import { attemptOf } from '../job/retry';
 
 /** The host's retries of its own writes (registering, settling a dead job process's job). */
 const HOST_RETRY: Backoff = { baseMs: 100, maxMs: 2000 };
@@ -110,6 +111,8 @@ export class ChildWorkerHost {
   private running: { event: JobStartEvent; at: number } | undefined;
   private readonly entry: string;
   private starting: Promise<void> | undefined;
+  /** Seconds before the running job runs again should its job process die (its retry policy). */
+  private crashRetry: number | undefined;
   /** Why the job process gave up on Redis, as it said before exiting. */
   private outage: string | undefined;
 
@@ -321,13 +324,18 @@ export class ChildWorkerHost {
     }
     if (m.type === 'job-start' && pid !== undefined) {
       this.guard?.stop();
-      this.guard = new JobGuard(pid, { timeoutSec: m.timeout, hardMemoryMb: 0, sampleMs: 0 }, () => {
-        this.verdict = this.guard?.verdict;
-        this.terminate();
-      });
+      this.guard = undefined;
+      this.crashRetry = m.retry;
+      if (m.timeout > 0) {
+        this.guard = new JobGuard(pid, { timeoutSec: m.timeout, hardMemoryMb: 0, sampleMs: 0 }, () => {
+          this.verdict = this.guard?.verdict;
+          this.terminate();
+        });
+      }
     } else if (m.type === 'job-end') {
       this.guard?.stop();
       this.guard = undefined;
+      this.crashRetry = undefined;
     }
   }
 
@@ -402,6 +410,8 @@ export class ChildWorkerHost {
     const { id: workerId, ops } = seat;
     const pid = seat.child.pid;
     const deadline = Date.now() + this.o.config.redisTimeout * 1000;
+    const crashRetry = this.crashRetry;
+    this.crashRetry = undefined;
     for (let attempt = 0; ; attempt++) {
       try {
         const redis = await connection.client();
@@ -422,11 +432,17 @@ export class ChildWorkerHost {
         }
         const reserved = toReserved({ queue, raw: bytes.toString('utf8'), bytes }, pid);
         const error = normalizeError(this.cause(exit));
-        const settlement = settlementFor({ kind: this.deathKind(), error }, { requeueOrphans: this.o.config.requeueOrphans });
+        let settlement = settlementFor({ kind: this.deathKind(), error }, { requeueOrphans: this.o.config.requeueOrphans });
+        // Attempts left (the job's policy, told at its start): the same job runs again.
+        const attempt = reserved.job ? attemptOf(reserved.job.fields) : 1;
+        if (settlement.kind === 'failed' && crashRetry !== undefined && reserved.job) {
+          settlement = { kind: 'retry', delay: crashRetry, attempt: attempt + 1, error };
+        }
         if (settlement.kind === 'failed') await Promise.resolve(this.o.hooks.onFailure?.(error, jobInfo(reserved))).catch(() => undefined);
         await ops.finish(reserved, settlement);
         removeCursor(cursorPath(keys.ns, workerId));
-        logger.jobLine({ id: reserved.job?.id, className: reserved.job?.className ?? '(invalid payload)', queue, attempt: 1, pid, seconds: 0, outcome: 'Failed', error: `${error.name}: ${error.message}` });
+        const retrying = settlement.kind === 'retry' ? `; attempt ${attempt + 1} in ${crashRetry} s` : '';
+        logger.jobLine({ id: reserved.job?.id, className: reserved.job?.className ?? '(invalid payload)', queue, attempt, pid, seconds: 0, outcome: retrying ? 'Retrying' : 'Failed', error: `${error.name}: ${error.message}${retrying}` });
         this.reportOrphan(seat, reserved, error);
         return true;
       } catch (e) {

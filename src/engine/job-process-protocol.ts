@@ -35,7 +35,8 @@ export type ToJobProcess =
 export type FromJobProcess =
   /** Listening: messages sent before this may have been lost, so the host replays its state. */
   | { type: 'ready' }
-  | { type: 'job-start'; timeout: number }
+  /** A job with a time limit (`timeout` > 0) or a retry policy started; `retry`: seconds before it runs again should this process die running it. */
+  | { type: 'job-start'; timeout: number; retry?: number }
   | { type: 'job-end' }
   /** The wanted job events of one turn of the job process's event loop, in order. */
   | { type: 'events'; list: readonly JobEventRecord[] }

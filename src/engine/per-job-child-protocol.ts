@@ -21,8 +21,10 @@ export type FromChild =
   | { type: 'done'; seq: number; result: unknown }
   /** DontPerform thrown from setUp/beforePerform: skipped, not a failure. */
   | { type: 'skipped'; seq: number; reason: string }
-  /** The job threw, or could not be loaded; `error` is already normalised. */
-  | { type: 'failed'; seq: number; error: NormalizedError }
+  /** The job threw, or could not be loaded; `error` is already normalised; `retryIn`: it runs again that much later. */
+  | { type: 'failed'; seq: number; error: NormalizedError; retryIn?: number }
+  /** The job called this.release(delay). */
+  | { type: 'released'; seq: number; delay: number }
   /** The child could not start (e.g. the app module failed to load); it exits right after. */
   | { type: 'fatal'; error: NormalizedError };
 

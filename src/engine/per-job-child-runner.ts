@@ -13,6 +13,7 @@
  */
 import { fork } from 'node:child_process';
 import { titleRoomFlag } from '../title-room';
+import type { RetryDefaults } from '../job/retry';
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -29,6 +30,8 @@ export interface ChildRunnerOptions {
   keepJobChildren?: boolean;
   /** Folder holding job files (made absolute). */
   jobsDir: string;
+  /** The worker's retry defaults, for the child's decision (--tries, --retry-delay). */
+  retry?: RetryDefaults;
   /** App module (APP_INCLUDE) loaded by every child before its first job. */
   app?: string;
   /** Jobs a child runs before it is replaced; a positive integer. */
@@ -166,6 +169,7 @@ class Child {
       case 'done':
       case 'skipped':
       case 'failed':
+      case 'released':
         if (this.waiting?.seq === m.seq) this.waiting.resolve(m);
         return;
     }
@@ -228,6 +232,7 @@ export class ChildRunner {
       RESQUE_JOBS_DIR: path.resolve(opts.jobsDir),
       RESQUE_APP: opts.app ? path.resolve(opts.app) : '',
       RESQUE_LOOKUP_DEBUG: opts.debug ? '1' : '',
+      RESQUE_RETRY: JSON.stringify(opts.retry ?? { tries: 1, retryDelay: 0 }),
     };
   }
 
@@ -360,7 +365,9 @@ function toOutcome(r: Reply, pid: number, durationMs: number): Outcome {
     case 'skipped':
       return { kind: 'skipped', reason: r.reason, pid, durationMs };
     case 'failed':
-      return { kind: 'failed', error: r.error, pid, durationMs };
+      return { kind: 'failed', error: r.error, ...(r.retryIn !== undefined ? { retryIn: r.retryIn } : {}), pid, durationMs };
+    case 'released':
+      return { kind: 'released', delay: r.delay, pid, durationMs };
   }
 }
 

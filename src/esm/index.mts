@@ -4,7 +4,7 @@ export const {
   Resque, JobStatus, STATUS_WAITING, STATUS_RUNNING, STATUS_FAILED, STATUS_COMPLETE, STATUS_TTL,
   decodePayload, encodePayload, newJobId, phpJsonEncode, parseJson, Keys, Connection, parseRedisSpec, resolveRedisSpec,
   ResqueError, InvalidPayloadError, RedisConnectionError, DoNotCreate, DontPerform, JobClassNotFoundError,
-  JobMethodMissingError, DirtyExitError, JobTimeoutError, JobMemoryError, PruneDeadWorkerDirtyExit, WorkerFencedError, BulkEnqueueError, OptionError, normalizeError,
+  JobMethodMissingError, DirtyExitError, JobTimeoutError, JobMemoryError, PruneDeadWorkerDirtyExit, WorkerFencedError, BulkEnqueueError, RetryError, FatalError, OptionError, normalizeError,
   Job,
   // Read and admin API (src/api/)
   ResqueAdmin, parseWireTime,

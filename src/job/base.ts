@@ -17,6 +17,10 @@ export abstract class Job<TArgs = unknown> {
   declare readonly queue: string;
   /** The queue item as received: id, class name, decoded payload, exact bytes. */
   declare readonly job: JobContext;
+  /** This run's attempt, 1-based (a retried job carries it in its payload). */
+  declare readonly attempt: number;
+  /** Run again `seconds` from now without counting a failure (think-queue's release). */
+  declare readonly release: (seconds?: number) => void;
 
   /** Runs the job with the payload's positional args (`perform(...payload.args)`). */
   abstract perform(...args: unknown[]): unknown;

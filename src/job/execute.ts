@@ -13,14 +13,18 @@
  *      onFailure(error), then `failed` is returned. A throwing onFailure is reported via `warn`
  *      and does not replace the job's error.
  */
-import { DontPerform, normalizeError } from '../errors';
+import { DontPerform, FatalError, RetryError, normalizeError } from '../errors';
+import { attemptOf, NO_RETRY, policyOf, retryDelay, type RetryDefaults } from './retry';
 import type { DecodedJob } from '../payload';
 import type { AppHooks, JobClass, JobContext, JobInfo, JobInstance } from './types';
 
 export type ExecResult =
   | { kind: 'done'; result: unknown }
   | { kind: 'skipped'; reason: string }
-  | { kind: 'failed'; error: unknown };
+  /** `retryIn`: attempts are left (its policy): it runs again that many seconds later, nothing failed yet. */
+  | { kind: 'failed'; error: unknown; retryIn?: number }
+  /** The job called `this.release(seconds)`: it runs again then, no failure counted. */
+  | { kind: 'released'; delay: number };
 
 export interface ExecuteOptions {
   job: DecodedJob;
@@ -32,6 +36,8 @@ export interface ExecuteOptions {
   runAfterFork?: boolean;
   /** Where hook problems that do not change the outcome are reported (default: stderr). */
   warn?(message: string): void;
+  /** The worker's retry defaults (--tries, --retry-delay); a class's `static retry` wins. */
+  retry?: RetryDefaults;
 }
 
 const DONT_PERFORM_NAMES = new Set(['DontPerform', 'DoNotPerformException', 'Resque_Job_DontPerform']);
@@ -48,23 +54,42 @@ export function isDontPerform(e: unknown): boolean {
 export async function executeJob(opts: ExecuteOptions): Promise<ExecResult> {
   const info = toJobInfo(opts.job, opts.queue);
   const hooks: Readonly<AppHooks> = opts.hooks ?? {};
+  const run: RunState = { cls: undefined, released: undefined };
   try {
     if (opts.runAfterFork !== false) await hooks.afterFork?.(info);
-    return await performPhase(opts, info, hooks);
+    return await performPhase(opts, info, hooks, run);
   } catch (error) {
+    if (run.released !== undefined) return { kind: 'released', delay: run.released };
+    // Attempts left: it runs again; onFailure and failed() wait for the last attempt.
+    const retryIn = retryDelay(policyOf(run.cls, opts.retry ?? NO_RETRY), opts.retry ?? NO_RETRY, attemptOf(opts.job.fields), error);
+    if (retryIn !== undefined) return { kind: 'failed', error, retryIn };
     await failureHooks(error, info, hooks, opts.warn ?? defaultWarn);
     return { kind: 'failed', error };
   }
 }
 
-async function performPhase(opts: ExecuteOptions, info: JobInfo, hooks: Readonly<AppHooks>): Promise<ExecResult> {
+interface RunState {
+  cls: JobClass | undefined;
+  /** Seconds, once the job called this.release(). */
+  released: number | undefined;
+}
+
+async function performPhase(opts: ExecuteOptions, info: JobInfo, hooks: Readonly<AppHooks>, run: RunState): Promise<ExecResult> {
   try {
     await hooks.beforePerform?.(info);
-    const instance = prepare(await opts.resolve(info.className), opts.job, opts.queue);
+    const cls = await opts.resolve(info.className);
+    run.cls = cls;
+    const instance = prepare(cls, opts.job, opts.queue, run);
     info.instance = instance;
     await callIfPresent(instance, 'beforePerform', []);
     await callIfPresent(instance, 'setUp', []);
     const result: unknown = await instance.perform(...opts.job.args);
+    if (run.released !== undefined) return { kind: 'released', delay: run.released };
+    // InstantCMS-style jobs: `false` asks for a retry, a string is a failure with that message.
+    if ((cls as { returnSemantics?: unknown }).returnSemantics === 'instantcms') {
+      if (result === false) throw new RetryError('perform() returned false');
+      if (typeof result === 'string') throw new FatalError(result);
+    }
     // Only reached when perform returned: php-resque skips tearDown after a throw.
     await callIfPresent(instance, 'tearDown', []);
     await hooks.afterPerform?.(info);
@@ -76,13 +101,17 @@ async function performPhase(opts: ExecuteOptions, info: JobInfo, hooks: Readonly
   }
 }
 
-/** `new Cls()` with php-resque's properties assigned. */
-function prepare(cls: JobClass, job: DecodedJob, queue: string): JobInstance {
+/** `new Cls()` with php-resque's properties assigned, its attempt, and release(). */
+function prepare(cls: JobClass, job: DecodedJob, queue: string, run: RunState): JobInstance {
   const instance = new cls();
   const context: JobContext = { id: job.id, className: job.className, payload: job.fields, raw: job.raw, queue };
   instance.args = job.arg0;
   instance.queue = queue;
   instance.job = context;
+  instance.attempt = attemptOf(job.fields);
+  instance.release = (seconds = 0): void => {
+    run.released = Number.isFinite(seconds) && seconds > 0 ? seconds : 0;
+  };
   return instance;
 }
 
@@ -116,6 +145,13 @@ async function failureHooks(error: unknown, info: JobInfo, hooks: Readonly<AppHo
     await callIfPresent(info.instance, 'onFailure', [error]);
   } catch (e) {
     warn(`${info.className}#onFailure threw: ${describe(e)}`);
+  }
+  // think-queue's failed(args, error): once, after the last attempt.
+  try {
+    const failed: unknown = (info.instance as { failed?: unknown }).failed;
+    if (typeof failed === 'function') await (failed as (a: unknown, e: unknown) => unknown).call(info.instance, info.arg0, error);
+  } catch (e) {
+    warn(`${info.className}#failed threw: ${describe(e)}`);
   }
 }
 

@@ -37,8 +37,14 @@ export interface JobInstance {
   beforePerform?(): unknown;
   /** Runs after tearDown and after the app-level afterPerform. */
   afterPerform?(): unknown;
-  /** Runs when the job fails, after the app-level onFailure. */
+  /** Runs when the job fails (after its last attempt), after the app-level onFailure. */
   onFailure?(error: unknown): unknown;
+  /** think-queue's failed(args, error): once, after the last attempt. */
+  failed?(args: unknown, error: unknown): unknown;
+  /** This run's attempt, 1-based (set before setUp). */
+  attempt?: number;
+  /** Run again `seconds` from now, counting no failure (think-queue's release); set before setUp. */
+  release?(seconds?: number): void;
 }
 
 /** A job class: `new Cls()` with no arguments. `resqueNames` adds lookup aliases (registry only). */

@@ -29,6 +29,7 @@ import { isJsonObject, phpJsonEncode } from '../json';
 import { sleep } from '../time';
 import { sha1, type Claim, type Reserved, type Settlement, type Taken, type WorkerOps } from './ops';
 import { settlementFor, type Outcome, type SettlementPolicy } from '../settlement';
+import { attemptOf } from '../payload';
 
 /** A batch older than this settles before its next job (registry and counters stay fresh). */
 export const BATCH_MS = 10;
@@ -42,7 +43,9 @@ export const BATCH_HOLD_MS = 1000;
 export type ExecOutcome =
   | { kind: 'done'; result: unknown; pid: number; durationMs: number }
   | { kind: 'skipped'; reason: string; pid: number; durationMs: number }
-  | { kind: 'failed'; error: NormalizedError; pid: number; durationMs: number }
+  /** `retryIn`: attempts are left; it runs again that many seconds later. */
+  | { kind: 'failed'; error: NormalizedError; retryIn?: number; pid: number; durationMs: number }
+  | { kind: 'released'; delay: number; pid: number; durationMs: number }
   | { kind: 'crashed'; error: NormalizedError; exitCode: number | null; signal: string | null; pid: number; durationMs: number };
 
 /** Runs one job at a time somewhere (a child process, or this process). */
@@ -467,7 +470,12 @@ export class JobLoop extends EventEmitter<JobLoopEvents> {
         return { kind: 'done', result: o.result };
       case 'skipped':
         return { kind: 'skipped' };
-      case 'failed':
+      case 'failed': {
+        const attempt = report0Attempt(this.current);
+        return o.retryIn !== undefined ? { kind: 'failed', error: o.error, retry: { delay: o.retryIn, attempt: attempt + 1 } } : { kind: 'failed', error: o.error };
+      }
+      case 'released':
+        return { kind: 'released', delay: o.delay, attempt: report0Attempt(this.current) };
       case 'invalid':
         return { kind: o.kind, error: o.error };
       case 'crashed':
@@ -536,6 +544,11 @@ export class JobLoop extends EventEmitter<JobLoopEvents> {
       /* a throwing listener must not break the loop */
     }
   }
+}
+
+/** The attempt of the job being run (1 when its payload names none). */
+function report0Attempt(r: Reserved | undefined): number {
+  return r?.job ? attemptOf(r.job.fields) : 1;
 }
 
 /** A taken job, decoded (or marked invalid, its bytes kept). */

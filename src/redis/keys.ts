@@ -96,6 +96,8 @@ export class Keys {
   schedulesChanged(): string { return `${this.ns}schedules_changed`; }
   /** Ours: who handles event EVENT (hash `queue` + newline + `class` → `{"class","queue","delay"}`). */
   eventHandlers(event: string): string { return `${this.ns}resque-ts:event:${event}`; }
+  /** Ours: retried attempts, in all or of queue Q (counters). */
+  retried(queue?: string): string { return `${this.ns}resque-ts:stat:retried${queue === undefined ? '' : `:${queue}`}`; }
   /** Ours: a recurring schedule's state (hash: `last` tick fired or passed, `lastRunAt`, `lastJob`, `lastSkipped`). */
   scheduleState(name: string): string { return `${this.ns}resque-ts:schedule:${name}`; }
 }

@@ -22,6 +22,8 @@ import { giveBack } from '../redis/scripts/give-back';
 import { popDone } from '../redis/scripts/pop-done';
 import { recoverOne } from '../redis/scripts/recover';
 import { amend } from '../redis/scripts/amend';
+import { retryJob } from '../redis/scripts/retry-job';
+import { withTopField } from '../json-fields';
 import { WorkerFencedError } from '../errors';
 import { phpJsonEncode, phpString } from '../json';
 import { phpDateC, unixNow } from '../time';
@@ -72,6 +74,12 @@ export class WorkerJobs {
   }
 
   async settle(done: readonly Reserved[], last: { r: Reserved; s: Settlement } | undefined, queues: readonly string[], childPid: number | undefined, max: number): Promise<Claim | null> {
+    if (last?.s.kind === 'retry') {
+      // Rare: the batch's successes, the retry, then the next batch (the parked jobs first), one step each.
+      if (done.length > 0) await this.settle(done, undefined, [], childPid, max);
+      await this.retry(last.r, last.s);
+      return queues.length > 0 ? this.reserve(queues, childPid, max) : null;
+    }
     const k = this.keys;
     const first = done[0];
     const pop = first
@@ -136,7 +144,33 @@ export class WorkerJobs {
   }
 
   async finish(r: Reserved, s: Settlement): Promise<void> {
+    if (s.kind === 'retry') return this.retry(r, s);
     await finish.callBuffer(await this.redis(), await this.finishParams(r, s));
+  }
+
+  /**
+   * Run it again (src/redis/scripts/retry-job.ts): its payload's bytes with `attempt` set, at the
+   * tail of its queue, or — with a delay — as a delayed item (`queue` added) due at the second
+   * after the delay, which the scheduler moves back keeping the id and bytes.
+   */
+  private async retry(r: Reserved, s: Extract<Settlement, { kind: 'retry' }>): Promise<void> {
+    const k = this.keys;
+    const now = Date.now();
+    const payload = withTopField(r.raw, 'attempt', String(s.attempt));
+    const delayed = s.delay > 0;
+    const ts = delayed ? Math.ceil(now / 1000 + s.delay) : undefined;
+    const bytes = delayed ? withTopField(withTopField(r.raw, 'queue', phpJsonEncode(r.queue)), 'attempt', String(s.attempt)) : payload;
+    const id = r.job?.id;
+    const prefix = r.job?.prefix ?? '';
+    await retryJob.call(await this.redis(), {
+      keys: {
+        worker: k.worker(this.workerId), inflight: this.inflight(r.queue), processed: k.stat('processed'), processedWorker: k.stat('processed', this.workerId),
+        status: id ? k.status(id, prefix) : k.absent(), pid: id ? k.jobPid(id) : k.absent(),
+        target: ts !== undefined ? k.delayed(ts) : k.queue(r.queue), queues: k.queues(), schedule: k.delayedSchedule(),
+        timestamps: ts !== undefined ? k.timestamps(bytes) : k.absent(), wake: k.schedulerWake(), retried: k.retried(), retriedQueue: k.retried(r.queue),
+      },
+      args: { headSha: sha1(r), bytes, queue: r.queue, ts: ts ?? '', now: unixNow(now), attempt: s.attempt, retryAt: ts ?? Math.floor(now / 1000) },
+    });
   }
 
   private async finishParams(r: Reserved, s: Settlement): Promise<FinishParams> {
@@ -182,7 +216,7 @@ export class WorkerJobs {
    * whether it was corrected (false: nothing was settled for it, or it will run again).
    */
   async amend(r: Reserved, s: Settlement): Promise<boolean> {
-    if (s.kind === 'requeue') return false;
+    if (s.kind === 'requeue' || s.kind === 'retry') return false;
     const { keys, args } = await this.finishParams(r, s);
     const reply = await amend.call(await this.redis(), {
       keys: { fence: this.keys.fence(this.workerId), failed: keys.failed, failedCount: keys.failedCount, processed: keys.processed, queue: keys.queue, status: keys.status },

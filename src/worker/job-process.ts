@@ -40,7 +40,8 @@ import { heartbeat, workerId } from '../store/workers';
 import { WorkerLease } from '../engine/lease';
 import { catchStrayErrors, closerOf, strayMessage } from '../job/late-errors';
 import { guardStdio } from '../job/stdio-guard';
-import { WorkerFencedError } from '../errors';
+import { DirtyExitError, WorkerFencedError } from '../errors';
+import { attemptOf, policyOf, retryDelay } from '../job/retry';
 import { retireWorker } from '../store/recovery';
 import { withTimeout } from '../time';
 
@@ -116,13 +117,17 @@ async function main(): Promise<number> {
   const keys = new Keys(config.namespace);
   let timed = false;
   const executor = new InProcessExecutor({
-    jobsDir: config.jobsDir, app, afterFork: true, debug: config.logLevel === 'debug',
-    onClass: (cls) => {
+    jobsDir: config.jobsDir, app, afterFork: true, debug: config.logLevel === 'debug', retry: { tries: config.tries, retryDelay: config.retryDelay },
+    onClass: (cls, job) => {
       const own = (cls as { timeout?: unknown }).timeout;
       const timeout = typeof own === 'number' && own > 0 ? own : config.timeout;
-      if (timeout > 0) {
+      // Should this process die running the job (a crash, a time or memory limit), the host
+      // retries it under the class's policy: it is told the delay now (the error is a dirty exit).
+      const defaults = { tries: config.tries, retryDelay: config.retryDelay };
+      const retry = retryDelay(policyOf(cls, defaults), defaults, attemptOf(job.fields), new DirtyExitError(null, 'SIGKILL'));
+      if (timeout > 0 || retry !== undefined) {
         timed = true;
-        send({ type: 'job-start', timeout });
+        send({ type: 'job-start', timeout, ...(retry !== undefined ? { retry } : {}) });
       }
     },
   });

@@ -43,6 +43,8 @@ export const NUMERIC_SETTINGS = {
   batch: 'positive-integer',
   timeout: 'non-negative',
   killGrace: 'non-negative',
+  tries: 'positive-integer',
+  retryDelay: 'non-negative',
   maxChildMemory: 'non-negative',
   hardChildMemory: 'non-negative',
   redisTimeout: 'non-negative',
@@ -90,6 +92,10 @@ export interface WorkerOptions {
   readonly timeout?: number;
   /** Seconds between TERM and KILL (`--kill-grace`). Default 5. Child processes only. */
   readonly killGrace?: number;
+  /** Attempts in all for a failing job (`--tries`, default 1: no retry); a class's `static retry` wins. */
+  readonly tries?: number;
+  /** Seconds before a retry (`--retry-delay`). */
+  readonly retryDelay?: number;
   /** Replace the job process after its job once its RSS is above this many MB, 0 = never (`--max-child-memory`). */
   readonly maxChildMemory?: number;
   /** Kill the job process at once above this many MB, 0 = never (`--hard-child-memory`). */
@@ -198,6 +204,8 @@ export function resolveWorkerOptions(options: InternalWorkerOptions, cwd: string
     batch: num(options, 'batch', DEFAULTS.batch),
     timeout: num(options, 'timeout', DEFAULTS.timeout),
     killGrace: num(options, 'killGrace', DEFAULTS.killGrace),
+    tries: num(options, 'tries', DEFAULTS.tries),
+    retryDelay: num(options, 'retryDelay', DEFAULTS.retryDelay),
     maxChildMemory: num(options, 'maxChildMemory', DEFAULTS.maxChildMemory),
     hardChildMemory: num(options, 'hardChildMemory', DEFAULTS.hardChildMemory),
     requeueOrphans: bool(options, 'requeueOrphans', DEFAULTS.requeueOrphans),
@@ -221,7 +229,7 @@ export function optionsFromConfig(config: WorkerConfig): WorkerOptions {
   return {
     queues: config.queues, redis: config.redis, database: config.database, namespace: config.namespace,
     interval: config.interval, blocking: config.blocking, jobsDir: config.jobsDir, app: config.app,
-    batch: config.batch, timeout: config.timeout, killGrace: config.killGrace, maxChildMemory: config.maxChildMemory,
+    batch: config.batch, timeout: config.timeout, killGrace: config.killGrace, tries: config.tries, retryDelay: config.retryDelay, maxChildMemory: config.maxChildMemory,
     hardChildMemory: config.hardChildMemory, jobsPerChild: config.jobsPerChild, inProcess: config.inProcess,
     requeueOrphans: config.requeueOrphans, redisTimeout: config.redisTimeout, shutdownTimeout: config.shutdownTimeout,
     heartbeatInterval: config.heartbeatInterval, pruneAfter: config.pruneAfter, keepJobChildren: config.keepJobChildren,

@@ -20,6 +20,7 @@ import { serialize } from 'node:v8';
 import { normalizeError } from '../errors';
 import type { NormalizedError } from '../errors';
 import { decodePayload } from '../payload';
+import type { RetryDefaults } from '../job/retry';
 import { executeJob } from '../job/execute';
 import type { ExecResult } from '../job/execute';
 import { JobLoader, loadApp } from '../job/loader';
@@ -69,7 +70,9 @@ function reply(seq: number, r: ExecResult): FromChild {
     case 'skipped':
       return { type: 'skipped', seq, reason: r.reason };
     case 'failed':
-      return { type: 'failed', seq, error: normalizeError(r.error) };
+      return { type: 'failed', seq, error: normalizeError(r.error), ...(r.retryIn !== undefined ? { retryIn: r.retryIn } : {}) };
+    case 'released':
+      return { type: 'released', seq, delay: r.delay };
   }
 }
 
@@ -88,6 +91,16 @@ function unsendable(seq: number, result: unknown): FromChild | undefined {
   }
 }
 
+/** The worker's --tries / --retry-delay, handed over in RESQUE_RETRY. */
+function retryDefaults(): RetryDefaults {
+  try {
+    const v = JSON.parse(process.env['RESQUE_RETRY'] ?? '') as Partial<RetryDefaults>;
+    return { tries: Number(v.tries) >= 1 ? Number(v.tries) : 1, retryDelay: Number(v.retryDelay) >= 0 ? Number(v.retryDelay) : 0 };
+  } catch {
+    return { tries: 1, retryDelay: 0 };
+  }
+}
+
 async function runOne(msg: RunMessage, loader: JobLoader, app: AppModule): Promise<FromChild> {
   let job;
   try {
@@ -102,7 +115,7 @@ async function runOne(msg: RunMessage, loader: JobLoader, app: AppModule): Promi
     if (typeof timeout === 'number' && timeout > 0) await send({ type: 'meta', seq: msg.seq, timeout });
     return cls;
   };
-  const result = await executeJob({ job, queue: msg.queue, resolve, hooks: app.hooks ?? {} });
+  const result = await executeJob({ job, queue: msg.queue, resolve, hooks: app.hooks ?? {}, retry: retryDefaults() });
   return reply(msg.seq, result);
 }
 

@@ -398,8 +398,9 @@ export class WorkerRuntime {
     }
     const id = this.ownId;
     const parts = { config, id, connection, keys, app, logger, titles: this.o.titles };
-    const executor: Executor = config.inProcess ? new InProcessExecutor({ jobsDir: config.jobsDir, app, debug }) : new ChildRunner({
-      jobsDir: config.jobsDir, app: config.app, jobsPerChild: config.jobsPerChild, killGraceMs: config.killGrace * 1000,
+    const retry = { tries: config.tries, retryDelay: config.retryDelay };
+    const executor: Executor = config.inProcess ? new InProcessExecutor({ jobsDir: config.jobsDir, app, debug, retry }) : new ChildRunner({
+      jobsDir: config.jobsDir, app: config.app, jobsPerChild: config.jobsPerChild, killGraceMs: config.killGrace * 1000, retry,
       timeoutSec: config.timeout, hardMemoryMb: config.hardChildMemory, maxMemoryMb: config.maxChildMemory, onSample: usage, debug,
       keepJobChildren: config.keepJobChildren,
     });

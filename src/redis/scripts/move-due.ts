@@ -8,7 +8,8 @@ import { JSON_FIELDS_LUA } from './json-fields';
  * `delayed:TS` of any flavour (php `{"class","args":[{…}],"queue"}`, Ruby and node-resque with
  * positional args) becomes a payload as our enqueue writes it — its `class` and `args` bytes as
  * they are (never re-encoded), an id (the item's own `id` when it carries one, a tracked job of
- * ours; else a fresh one of ARGV), its `prefix` or "", and `queue_time` — pushed onto its queue;
+ * ours; else a fresh one of ARGV), its `prefix` or "", and `queue_time` (its own, for a retried
+ * job of ours, which also keeps its `attempt`) — pushed onto its queue;
  * `timestamps:<item>` loses `delayed:TS`; an emptied `delayed:TS` is deleted and leaves the
  * schedule. An item that is not such an object (no class, queue or args list) is kept, byte for
  * byte, in `resque-ts:delayed:invalid` rather than dropped. `delayed:last_enqueued_at`
@@ -53,9 +54,14 @@ while moved + invalid < max do
       end
       local prefix = f['prefix']
       if not text(prefix) then prefix = '""' end
+      -- A retried job of ours keeps its enqueue time and carries its attempt.
+      local t = f['queue_time']
+      if not t or not string.find(t, '^[%d.eE+-]+$') then t = qt end
+      local attempt = f['attempt']
+      if attempt and string.find(attempt, '^%d+$') then attempt = ',"attempt":' .. attempt else attempt = '' end
       redis.call('SADD', KEYS[2], queue)
       redis.call('RPUSH', ns .. 'queue:' .. queue,
-        '{"class":' .. f['class'] .. ',"args":' .. args .. ',"id":"' .. id .. '","prefix":' .. prefix .. ',"queue_time":' .. qt .. '}')
+        '{"class":' .. f['class'] .. ',"args":' .. args .. ',"id":"' .. id .. '","prefix":' .. prefix .. ',"queue_time":' .. t .. attempt .. '}')
       moved = moved + 1
     else
       redis.call('RPUSH', KEYS[3], raw)
