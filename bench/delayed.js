@@ -131,8 +131,30 @@ async function lateness(ctx, which, samples) {
   }
 }
 
+/** `n` failure records (php-resque's shape, distinct), then ResqueAdmin#failed.retry of them all: ms. */
+async function failedRetry(ctx, n) {
+  const ns = ctx.ns('failed-retry');
+  const r = ctx.client();
+  const { ResqueAdmin } = require(path.join(ctx.build, 'dist', 'index.js'));
+  const admin = new ResqueAdmin({ redis: `127.0.0.1:${ctx.port}`, namespace: ns });
+  try {
+    for (let off = 0; off < n; off += 5000) {
+      const recs = Array.from({ length: Math.min(5000, n - off) }, (_, j) => `{"failed_at":"2026-12-03T10:00:00+00:00","payload":{"class":"Noop","args":[{"i":${off + j}}],"id":"${String(off + j).padStart(32, '0')}","prefix":"","queue_time":1},"exception":"Error","error":"e","backtrace":[],"worker":"w","queue":"q"}`);
+      await r.rpush(`${ns}:failed`, ...recs);
+    }
+    const t = performance.now();
+    const change = await admin.failed.retry({ queue: 'q' });
+    const ms = performance.now() - t;
+    if (change.done !== n || (await r.llen(`${ns}:queue:q`)) !== n) throw new Error(`retried ${change.done} of ${n}`);
+    return { n, ms };
+  } finally {
+    await admin.close();
+    r.disconnect();
+  }
+}
+
 async function runDelayedBench(ctx) {
-  const json = { enqueueOne: [], enqueueBulk: [], mover: { ours: [], nr: [] }, lateness: { ours: [], nr: [] }, errors: [] };
+  const json = { enqueueOne: [], enqueueBulk: [], mover: { ours: [], nr: [] }, lateness: { ours: [], nr: [] }, failedRetry: [], errors: [] };
   const step = async (name, fn) => {
     try {
       return await fn();
@@ -152,6 +174,8 @@ async function runDelayedBench(ctx) {
       const m = await step(`mover ${which}`, () => mover(ctx, which, which === 'ours' ? ctx.moverJobs : ctx.nrMoverJobs));
       if (m) { json.mover[which].push(m); ctx.log(`round ${round}  delayed mover ${which}: ${m.n} due items moved in ${m.ms} ms (${Math.round(m.jobsPerSec)} jobs/s), the first ${m.firstAfterDueMs} ms after the due second began`); }
     }
+    const fr = await step('failed retry', () => failedRetry(ctx, ctx.failedRecords));
+    if (fr) { json.failedRetry.push(fr); ctx.log(`round ${round}  failed: bulk retry of ${fr.n} records in ${Math.round(fr.ms)} ms`); }
     if (round <= ctx.latenessRounds) {
       for (const which of ['ours', 'nr']) {
         const l = await step(`lateness ${which}`, () => lateness(ctx, which, ctx.latenessSamples));
@@ -186,6 +210,7 @@ function delayedRows(json, fmt) {
     ['enqueueBulkAt, chunks of 1000, jobs/s', fmt(bulkO), '– (no bulk form)', '–'],
     ['mover: items due at one second, first → last queued, jobs/s', `${fmt(movO)} (${json.mover.ours[0]?.n ?? '?'} in ${fmt(movOms)} ms)`, `${fmt(movN)} (${json.mover.nr[0]?.n ?? '?'}, 50 ms poll)`, ratio(movO, movN)],
     ['lateness after the due second', lat(lo), `${lat(ln)} (5 s poll)`, ''],
+    ['failed: bulk retry (a filter), ms', json.failedRetry.length ? `${fmt(median(json.failedRetry.map((x) => x.ms)))} (${json.failedRetry[0].n} records)` : '–', '– (no bulk retry)', ''],
   ];
 }
 

@@ -96,6 +96,7 @@ const CFG = Object.freeze({
   nrDelayedMoverJobs: QUICK ? 2000 : 20000,
   delayedLatenessSamples: QUICK ? 3 : 10,
   delayedLatenessRounds: 1,
+  failedRetryRecords: QUICK ? 10000 : 100000,
 });
 
 const QUEUE = 'bench';
@@ -728,7 +729,7 @@ async function main() {
   const enqueue = { ...Object.fromEntries(Object.keys(ENQUEUE_ROWS).map((k) => [k, []])), errors: [] };
   const latency = { ours: [], nr: [], errors: [] };
   const startup = Object.fromEntries(STARTUP_VARIANTS.map((v) => [v.id, { label: v.label, runs: [], errors: [] }]));
-  let delayed = { enqueueOne: [], enqueueBulk: [], mover: { ours: [], nr: [] }, lateness: { ours: [], nr: [] }, errors: [] };
+  let delayed = { enqueueOne: [], enqueueBulk: [], mover: { ours: [], nr: [] }, lateness: { ours: [], nr: [] }, failedRetry: [], errors: [] };
 
   /** One drain, logged and stored in `into` (a drains / footprint entry). */
   const drainStep = async (v, round, into, opts, tag) => {
@@ -804,6 +805,7 @@ async function main() {
         ns: (what) => freshNamespace(what), resque: (namespace) => ourResque(namespace),
         oneAtATime: CFG.delayedOne, bulk: CFG.delayedBulk, moverJobs: CFG.delayedMoverJobs, nrMoverJobs: CFG.nrDelayedMoverJobs,
         latenessSamples: CFG.delayedLatenessSamples, latenessRounds: CFG.delayedLatenessRounds,
+        build: BUILD, failedRecords: CFG.failedRetryRecords,
       });
     }
   } finally {

@@ -20,6 +20,7 @@ export {
   type ResqueAdminOptions, type ResqueClientLike, type ResqueStats, type WorkerCounters, type QueueSummary, type PeekedItem,
   type RegisteredWorker, type WorkerHeartbeat, type WorkingOn, type WorkerUsage, type PeerKind,
   type FailureEntry, type FailureDetails, type EmbeddedPayload, type WireTime, type WireTimeFormat,
+  type FailedAdmin, type FailedFilter, type FailedRecord, type FailedChange,
 } from './api/index';
 
 // --- Embedded workers (src/worker/): Worker, WorkerPool, their options and events. ---

@@ -15,9 +15,25 @@ import { Keys } from '../redis/keys';
 import { failureCount } from '../store/failures';
 import { queueSize } from '../store/queues';
 import { clearFailures, readFailures, removeFailure, type FailureEntry } from './failures';
+import { clearRetried, countFailed, getFailed, listFailed, removeFailed, retryFailed, type FailedChange, type FailedFilter, type FailedRecord } from './failed-admin';
 import { listQueues, peekQueue, type PeekedItem, type QueueSummary } from './queues';
 import { readStats, readWorkerCounters, type ResqueStats, type WorkerCounters } from './stats';
 import { readWorker, readWorkers, type RegisteredWorker } from './workers';
+
+/** The failed list's admin (ResqueAdmin#failed). */
+export interface FailedAdmin {
+  list(filter?: FailedFilter & { offset?: number; limit?: number }): Promise<FailedRecord[]>;
+  count(filter?: FailedFilter): Promise<number>;
+  /** The record a reference names (found by its bytes if it moved), or null. */
+  get(ref: string): Promise<FailedRecord | null>;
+  /** Re-enqueue the payloads (bytes and id kept; status WAITING again) and remove the records, or with `keep` stamp retried_at. */
+  retry(target: string | readonly string[] | FailedFilter, options?: { keep?: boolean }): Promise<FailedChange>;
+  remove(target: string | readonly string[] | FailedFilter): Promise<FailedChange>;
+  /** Every record; resolves how many there were. */
+  clear(): Promise<number>;
+  /** The records retried and kept (retried_at set). */
+  clearRetried(): Promise<number>;
+}
 
 export interface ResqueAdminOptions {
   /** As for `new Resque`: `host:port`, `redis://…`, `unix:///…`, ioredis options, or a client (borrowed, never closed). */
@@ -112,6 +128,24 @@ export class ResqueAdmin {
   /** Delete every failure record; resolves how many there were. */
   async clearFailures(): Promise<number> {
     return clearFailures(await this.redis(), this.keys);
+  }
+
+  /**
+   * Failed-job admin (src/api/failed-admin.ts): records named by reference (`INDEX:SHA16`), each
+   * change checked against the record's bytes in one script; filters for bulk changes.
+   */
+  get failed(): FailedAdmin {
+    const redis = (): Promise<Redis> => this.redis();
+    const keys = this.keys;
+    return {
+      list: async (filter = {}) => listFailed(await redis(), keys, filter),
+      count: async (filter = {}) => countFailed(await redis(), keys, filter),
+      get: async (ref) => getFailed(await redis(), keys, ref),
+      retry: async (target, options = {}) => retryFailed(await redis(), keys, target, options),
+      remove: async (target) => removeFailed(await redis(), keys, target),
+      clear: async () => clearFailures(await redis(), keys),
+      clearRetried: async () => clearRetried(await redis(), keys),
+    };
   }
 
   /** Close the connection, unless it was borrowed (a client passed in, or a Resque's). */

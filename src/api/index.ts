@@ -2,7 +2,8 @@
  * The read and admin API (ResqueAdmin) and every type its results use. No side effects.
  * The CLI, the dashboard and the metrics read Redis only through this.
  */
-export { ResqueAdmin, type ResqueAdminOptions, type ResqueClientLike } from './admin';
+export { ResqueAdmin, type ResqueAdminOptions, type ResqueClientLike, type FailedAdmin } from './admin';
+export type { FailedFilter, FailedRecord, FailedChange } from './failed-admin';
 export type { ResqueStats, WorkerCounters } from './stats';
 export type { QueueSummary, PeekedItem } from './queues';
 export type { RegisteredWorker, WorkerHeartbeat, WorkingOn, WorkerUsage, PeerKind } from './workers';

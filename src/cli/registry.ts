@@ -22,6 +22,7 @@ import { schedulerCommand } from './commands/scheduler';
 import { enqueueCommand } from './commands/enqueue';
 import { delayedCommand } from './commands/delayed';
 import { schedulesCommand } from './commands/schedules';
+import { failedCommand } from './commands/failed';
 import { startCommand } from './commands/start';
 import { versionCommand } from './commands/version';
 import { commandUsageLine, usageLine } from './usage';
@@ -32,6 +33,7 @@ export const COMMANDS: readonly Command<unknown>[] = [
   enqueueCommand,
   delayedCommand,
   schedulesCommand,
+  failedCommand,
   demoCommand,
   helpCommand(() => COMMANDS),
   versionCommand,
