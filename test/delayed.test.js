@@ -99,7 +99,7 @@ test('end to end: enqueueIn with trackStatus → start --scheduler moves it → 
   t.after(() => w.stop());
   await w.waitForOutput('leads: moving delayed jobs');
   const id = await resque.enqueueIn(1, 'default', 'Echo', { hello: '中/文' }, { trackStatus: true });
-  assert.equal((await resque.status(id).get())?.status ?? JSON.parse(await r.get(k(`job:${id}:status`))).status, 1);
+  assert.equal(await resque.status(id).get(), 1, 'WAITING from the moment it is scheduled');
   await waitFor(async () => JSON.parse((await r.get(k(`job:${id}:status`))) ?? '{}').status === 4, { what: 'status 4', timeoutMs: 10000 });
   const st = JSON.parse(await r.get(k(`job:${id}:status`)));
   assert.deepEqual(st.result.args, { hello: '中/文' });

@@ -11,7 +11,6 @@ const { schedulerSetup, scheduler } = require('./helpers/scheduler');
 const { spawnResque, startWorker, killGroup, tempDir } = require('./helpers/worker');
 const { waitFor } = require('./helpers/wait');
 const { sleep } = require('./helpers/chaos');
-const { Resque } = require('..');
 
 const redis = useRedis();
 

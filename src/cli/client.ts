@@ -4,7 +4,7 @@
  */
 import { Resque } from '../resque';
 import { CLIENT_FLAGS, settingsOf } from './commands/start';
-import type { FlagTable } from './command';
+import type { FlagTable, Io } from './command';
 import { OptionError } from '../errors';
 import { parseJson } from '../json';
 
@@ -23,8 +23,25 @@ export function clientSettings(flags: ReadonlyMap<string, string>, env: NodeJS.P
   return { redis: s.redis, database: s.database, namespace: s.namespace };
 }
 
+/** The connection options of these settings (for a Resque or a ResqueAdmin). */
+export function connectionOf(s: ClientSettings): { redis?: string; database?: number; namespace: string } {
+  return { ...(s.redis !== undefined ? { redis: s.redis } : {}), ...(s.database !== undefined ? { database: s.database } : {}), namespace: s.namespace };
+}
+
 export function clientOf(s: ClientSettings): Resque {
-  return new Resque({ ...(s.redis !== undefined ? { redis: s.redis } : {}), ...(s.database !== undefined ? { database: s.database } : {}), namespace: s.namespace });
+  return new Resque(connectionOf(s));
+}
+
+/** Run `work` with `client`: an error is printed to stderr (exit 1); the client is closed after, whatever happened. */
+export async function withClient<C extends { close(): Promise<void> }>(client: C, io: Io, work: (c: C) => Promise<number>): Promise<number> {
+  try {
+    return await work(client);
+  } catch (e) {
+    io.stderr.write(`${(e as Error).message}\n`);
+    return 1;
+  } finally {
+    await client.close();
+  }
 }
 
 /** A job's args from the command line: JSON (an object, an array or null). */

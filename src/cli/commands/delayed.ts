@@ -5,7 +5,7 @@
  */
 import { catchOptionErrors, fromFlag, parseFlags } from '../args';
 import type { Command, Io, ParseResult } from '../command';
-import { argsFromText, clientFlags, clientOf, clientSettings, type ClientSettings } from '../client';
+import { argsFromText, clientFlags, clientOf, clientSettings, withClient, type ClientSettings } from '../client';
 import { OptionError } from '../../errors';
 import { phpJsonEncode } from '../../json';
 
@@ -44,8 +44,7 @@ function parse(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Pa
 }
 
 async function run(o: DelayedOptions, io: Io): Promise<number> {
-  const resque = clientOf(o.client);
-  try {
+  return withClient(clientOf(o.client), io, async (resque) => {
     if (o.action === 'list') {
       const stamps = await resque.delayedTimestamps();
       io.stdout.write(`${await resque.delayedSize()} delayed job(s) at ${stamps.length} second(s)\n`);
@@ -60,10 +59,5 @@ async function run(o: DelayedOptions, io: Io): Promise<number> {
     const n = o.action === 'remove' ? await resque.removeDelayed(o.queue, o.jobClass, o.args) : await resque.enqueueDelayedNow(o.queue, o.jobClass, o.args);
     io.stdout.write(`${o.action === 'remove' ? 'removed' : 'made due now'}: ${n}\n`);
     return 0;
-  } catch (e) {
-    io.stderr.write(`${(e as Error).message}\n`);
-    return 1;
-  } finally {
-    await resque.close();
-  }
+  });
 }

@@ -4,7 +4,7 @@
  */
 import { catchOptionErrors, fromFlag, parseFlags } from '../args';
 import type { Command, Io, ParseResult } from '../command';
-import { argsFromText, clientFlags, clientOf, clientSettings, type ClientSettings } from '../client';
+import { argsFromText, clientFlags, clientOf, clientSettings, withClient, type ClientSettings } from '../client';
 import { OptionError } from '../../errors';
 import type { JobArgs } from '../../payload';
 
@@ -56,18 +56,12 @@ function parse(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Pa
 }
 
 async function run(o: EnqueueOptions, io: Io): Promise<number> {
-  const resque = clientOf(o.client);
-  try {
+  return withClient(clientOf(o.client), io, async (resque) => {
     let id: string | false;
     if (!o.when) id = await resque.enqueue(o.queue, o.jobClass, o.args, o.track);
     else if ('in' in o.when) id = await resque.enqueueIn(o.when.in, o.queue, o.jobClass, o.args, { trackStatus: o.track });
     else id = await resque.enqueueAt(o.when.at, o.queue, o.jobClass, o.args, { trackStatus: o.track });
     io.stdout.write(`${id === false ? 'cancelled by a beforeEnqueue hook' : id}\n`);
     return id === false ? 1 : 0;
-  } catch (e) {
-    io.stderr.write(`${(e as Error).message}\n`);
-    return 1;
-  } finally {
-    await resque.close();
-  }
+  });
 }

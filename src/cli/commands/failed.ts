@@ -10,7 +10,7 @@
  */
 import { catchOptionErrors, fromFlag, parseFlags } from '../args';
 import type { Command, FlagTable, Io, ParseResult } from '../command';
-import { clientFlags, clientSettings, type ClientSettings } from '../client';
+import { clientFlags, clientSettings, connectionOf, withClient, type ClientSettings } from '../client';
 import { OptionError } from '../../errors';
 import { ResqueAdmin } from '../../api/admin';
 import type { FailedFilter, FailedRecord } from '../../api/failed-admin';
@@ -110,9 +110,8 @@ function line(r: FailedRecord): string {
 }
 
 async function run(o: FailedOptions, io: Io): Promise<number> {
-  const admin = new ResqueAdmin({ ...(o.client.redis !== undefined ? { redis: o.client.redis } : {}), ...(o.client.database !== undefined ? { database: o.client.database } : {}), namespace: o.client.namespace });
   const out = (v: unknown, text: string): void => { io.stdout.write(o.json ? `${JSON.stringify(v)}\n` : `${text}\n`); };
-  try {
+  return withClient(new ResqueAdmin(connectionOf(o.client)), io, async (admin) => {
     const f = admin.failed;
     switch (o.action) {
       case 'list': {
@@ -144,10 +143,5 @@ async function run(o: FailedOptions, io: Io): Promise<number> {
         return 0;
       }
     }
-  } catch (e) {
-    io.stderr.write(`${(e as Error).message}\n`);
-    return 1;
-  } finally {
-    await admin.close();
-  }
+  });
 }

@@ -4,7 +4,7 @@
  */
 import { catchOptionErrors, parseFlags } from '../args';
 import type { Command, Io, ParseResult } from '../command';
-import { clientFlags, clientOf, clientSettings, type ClientSettings } from '../client';
+import { clientFlags, clientOf, clientSettings, withClient, type ClientSettings } from '../client';
 import { OptionError } from '../../errors';
 
 export type SchedulesOptions =
@@ -41,8 +41,7 @@ function parse(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Pa
 const at = (ms: number | undefined): string => (ms === undefined ? '–' : new Date(ms).toISOString());
 
 async function run(o: SchedulesOptions, io: Io): Promise<number> {
-  const resque = clientOf(o.client);
-  try {
+  return withClient(clientOf(o.client), io, async (resque) => {
     if (o.action === 'list') {
       const list = await resque.schedules.list();
       if (list.length === 0) io.stdout.write('no schedules\n');
@@ -62,10 +61,5 @@ async function run(o: SchedulesOptions, io: Io): Promise<number> {
     }
     io.stderr.write(`No schedule named ${o.name}\n`);
     return 1;
-  } catch (e) {
-    io.stderr.write(`${(e as Error).message}\n`);
-    return 1;
-  } finally {
-    await resque.close();
-  }
+  });
 }
