@@ -11,7 +11,9 @@
  *      retry (attempts left, or a release: the same job again later, counted processed, not failed).
  *   3. A process that died leaves no stack worth keeping: its record's backtrace is `[]`, like
  *      Ruby's DirtyExit (php-resque stores the parent's stack).
- *   4. `--requeue-orphans` requeues instead of failing a job killed by a shutdown timeout or
+ *   4. A job whose process died (crashed, time or memory limit) with attempts left under its
+ *      policy is retried like a failure; one killed by a shutdown timeout never is.
+ *   5. `--requeue-orphans` requeues instead of failing a job killed by a shutdown timeout or
  *      held by a dead worker; a job a dead worker had only parked (never started) always goes
  *      back, since it never ran.
  * The failure record itself is built in one place, src/store/failures.ts (failureRecordParts).
@@ -26,7 +28,8 @@ export type Outcome =
   | { kind: 'failed'; error: NormalizedError; retry?: { delay: number; attempt: number } }
   /** The job asked to run again later (this.release): attempt `attempt` again, no failure. */
   | { kind: 'released'; delay: number; attempt: number }
-  | { kind: 'crashed' | 'timed-out' | 'memory-killed' | 'shutdown-killed'; error: NormalizedError }
+  /** `retry`: attempts are left under the job's policy (told when its class was loaded); never for a shutdown kill. */
+  | { kind: 'crashed' | 'timed-out' | 'memory-killed' | 'shutdown-killed'; error: NormalizedError; retry?: { delay: number; attempt: number } }
   /** Its worker died holding it; `running` = it was the job being run (else it was only parked). */
   | { kind: 'pruned'; reason: string; byWorker: string; running: boolean };
 
@@ -65,6 +68,7 @@ export function settlementFor(outcome: Outcome, policy: SettlementPolicy): Settl
     case 'crashed':
     case 'timed-out':
     case 'memory-killed':
+      if (outcome.retry) return { kind: 'retry', delay: outcome.retry.delay, attempt: outcome.retry.attempt, error: withoutStack(outcome.error) };
       return { kind: 'failed', error: withoutStack(outcome.error) };
     case 'shutdown-killed':
       return policy.requeueOrphans ? { kind: 'requeue' } : { kind: 'failed', error: withoutStack(outcome.error) };

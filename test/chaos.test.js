@@ -18,6 +18,8 @@
 // --prune-after=3) while the first works, then SIGCONT: it is pruned and fenced, and exactly-once
 // and the counters must still hold. Every other run (the first included; CHAOS_ACL=0|1 forces it)
 // connects the workers as a Redis user restricted to `~NS:*`.
+// Then CHAOS_RETRY_RUNS (default 1; test:chaos runs 2) more runs with retried jobs: each job
+// fails its first attempt and comes back through the delayed queue (see the last test).
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { startWorker } = require('./helpers/worker');
@@ -32,6 +34,8 @@ const UNTRACKED_JOBS = 2000;
 // live worker (needed while the supervisor exited when all its workers died together — the
 // "both workers SIGKILLed at once" test in reliability-kill.test.js).
 const SPARE = process.env.CHAOS_SPARE_LAST === '1';
+
+const RETRY_RUNS = Math.max(0, Number(process.env.CHAOS_RETRY_RUNS ?? 1));
 
 for (let i = 0; i < RUNS; i++) {
   const seed = FIRST_SEED + i;
@@ -74,6 +78,48 @@ for (let i = 0; i < RUNS; i++) {
     assert.equal(rep.stats.processed, rep.completed + rep.failed, `stat:processed = completed + failed${ctx}`);
 
     // nothing left behind
+    assert.deepEqual(rep.exit, { code: 0, signal: null }, `supervisor exits 0 on QUIT${ctx}`);
+    assert.deepEqual(rep.leftoverWorkers, [], `every worker unregistered${ctx}`);
+    assert.deepEqual(rep.leftoverInflight, [], `no in-flight list${ctx}`);
+    assert.deepEqual(rep.leftoverPids, [], `no process left${ctx}`);
+    assert.doesNotMatch(output, /Unhandled|UnhandledPromiseRejection/);
+  });
+}
+
+// Retried jobs under the same chaos (issue 13): every job fails its first attempt and is retried
+// 1 s later through the delayed queue (the supervisor runs --scheduler), so kills land between a
+// failure and its re-scheduling, on retried attempts and around the mover. Per job: completed
+// (status 4, after a failed first attempt and a later one) | failed (one record) — no attempt
+// ever runs twice, and stat:processed counts every attempt (= completed + failed + retried).
+for (let i = 0; i < RETRY_RUNS; i++) {
+  const seed = FIRST_SEED + 1000 + i;
+  const blocking = i % 2 === 1;
+  test(`chaos with retried jobs ${i + 1}/${RETRY_RUNS} (seed ${seed}, ${blocking ? '--blocking' : 'polling'}, a frozen worker): nothing lost, no attempt run twice`, { timeout: 85000 }, async (t) => {
+    const rep = await runChaos({
+      seed, blocking, jobs: TRACKED_JOBS, chaosMs: CHAOS_MS, spareLastWorker: SPARE, retrying: true, maxMs: 30, freeze: true, startWorker, log: (m) => t.diagnostic(m),
+    });
+    const { output, ...summary } = rep;
+    t.diagnostic(`CHAOS_SEED=${seed} (retrying)`);
+    t.diagnostic(JSON.stringify(summary));
+    const ctx = `\nreport: ${JSON.stringify(summary, null, 1)}\n--- supervisor output (tail) ---\n${output.slice(-3000)}`;
+
+    assert.equal(rep.kills.redisRestarts, 1, 'Redis was restarted once');
+    assert.ok(rep.kills.runningChild + rep.kills.worker > 0, `something was killed mid-work${ctx}`);
+    assert.ok(rep.stats.retried >= rep.completed, `every completed job was retried first${ctx}`);
+
+    assert.deepEqual(rep.missing, [], `jobs neither completed, failed nor queued${ctx}`);
+    assert.equal(rep.completed + rep.failed, TRACKED_JOBS, `completed + failed = ${TRACKED_JOBS}${ctx}`);
+    assert.equal(rep.leftoverDelayed, 0, `nothing left in the delayed queue${ctx}`);
+    assert.deepEqual(rep.bothCompletedAndFailed, [], `no job both completed and failed${ctx}`);
+    assert.deepEqual(rep.failedTwice, [], `no job failed twice${ctx}`);
+    assert.deepEqual(rep.duplicateRuns, [], `no attempt ran twice${ctx}`);
+    assert.deepEqual(rep.completedWithoutRetry, [], `a completed job completed a later attempt${ctx}`);
+    assert.equal(rep.foreignFailures, 0, `every failure record is one of our jobs${ctx}`);
+    assert.deepEqual(rep.unexplainedFailures, [], `every failure says why (DirtyExit / PruneDeadWorkerDirtyExit)${ctx}`);
+    assert.equal(rep.failureRecords, rep.failed, `one record per failed job${ctx}`);
+    assert.equal(rep.stats.failed, rep.failureRecords, `stat:failed = records${ctx}`);
+    assert.equal(rep.stats.processed, rep.completed + rep.failed + rep.stats.retried, `stat:processed = completed + failed + retried${ctx}`);
+
     assert.deepEqual(rep.exit, { code: 0, signal: null }, `supervisor exits 0 on QUIT${ctx}`);
     assert.deepEqual(rep.leftoverWorkers, [], `every worker unregistered${ctx}`);
     assert.deepEqual(rep.leftoverInflight, [], `no in-flight list${ctx}`);

@@ -68,18 +68,18 @@ test('FatalError, and an error the policy names fatal, are not retried', async (
   assert.deepEqual((await r.lrange(k('failed'), 0, -1)).map((f) => JSON.parse(f).exception).sort(), ['FatalError', 'RangeError']);
 });
 
-test('release(1): runs again at least 1 s later through the delayed queue, no failure counted, WAITING with retry_at meanwhile', async (t) => {
+test('release(5): runs again at least 5 s later through the delayed queue, no failure counted, WAITING with retry_at meanwhile', async (t) => {
   const { srv, ns, r, resque, k } = await schedulerSetup(t, redis, 'rt4');
   const file = path.join(tempDir(), 'runs.txt');
-  const id = await resque.enqueue('default', 'Retry\\Releases', { file, seconds: 1 }, true);
+  const id = await resque.enqueue('default', 'Retry\\Releases', { file, seconds: 5 }, true);
   const w = startWorker({ srv, ns, args: ['--scheduler'] });
   t.after(() => w.stop());
   await waitFor(() => lines(file).length === 1, { what: 'the first run' });
   const waiting = await waitFor(async () => { const s = await status(r, k, id); return s?.status === 1 && s.retry_at ? s : null; }, { what: 'WAITING with retry_at' });
   assert.equal(waiting.attempt, 1, 'a release is no new attempt');
-  await waitFor(async () => (await status(r, k, id))?.status === 4, { what: 'COMPLETE', timeoutMs: 10000 });
+  await waitFor(async () => (await status(r, k, id))?.status === 4, { what: 'COMPLETE', timeoutMs: 15000 });
   const [first, second] = lines(file).map((l) => Number(l.split(' ')[2]));
-  assert.ok(second - first >= 1000, `ran again ${second - first} ms later`);
+  assert.ok(second - first >= 5000, `ran again ${second - first} ms later`);
   assert.equal(await r.llen(k('failed')), 0);
   assert.equal(await r.get(k('stat:failed')), null);
 });
@@ -142,14 +142,19 @@ test('the delay: a backoff ladder (the last step repeats), exponential, a functi
   assert.equal(retryDelay(undefined, d, 1, new Error()), undefined, 'no policy: no retry');
 });
 
-test('default engine: a job whose process dies (exit 3) is retried under its policy by the host, same id, COMPLETE', async (t) => {
-  const { srv, ns, r, resque, k } = await schedulerSetup(t, redis, 'rt7');
+for (const [engine, who] of [[[], 'default engine: … by the host'], [['--jobs-per-child=1'], 'strict mode (a child per job): … by the worker']]) {
+  test(`${who.replace('…', 'a job whose process dies (exit 3) is retried under its policy')}, same id, COMPLETE`, async (t) => {
+  const { srv, ns, r, resque, k } = await schedulerSetup(t, redis, `rt7${engine.length}`);
   const file = path.join(tempDir(), 'runs.txt');
   const id = await resque.enqueue('default', 'Retry\\Crashes', { file }, true);
-  const w = startWorker({ srv, ns });
+  const w = startWorker({ srv, ns, args: engine });
   t.after(() => w.stop());
   await waitFor(async () => (await status(r, k, id))?.status === 4, { what: 'COMPLETE', timeoutMs: 15000 });
   assert.deepEqual(lines(file), ['attempt 1', 'attempt 2']);
   assert.equal(await r.llen(k('failed')), 0);
   assert.match(w.output, /Retrying .*DirtyExitError: Job exited with exit code 3; attempt 2 in 0 s/);
-});
+  assert.equal((await status(r, k, id)).status, 4);
+  assert.equal(await r.get(k('stat:failed')), null, 'the crash was no failure: it was retried');
+  assert.equal(await r.get(k('resque-ts:stat:retried')), '1');
+  });
+}

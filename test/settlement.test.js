@@ -44,3 +44,12 @@ test('a dead worker\'s running job fails as PruneDeadWorkerDirtyExit naming the 
   assert.deepEqual(settlementFor({ ...running, running: false }, keep), { kind: 'requeue' });
   assert.deepEqual(prunedError('r', 'w'), { name: 'PruneDeadWorkerDirtyExit', message: 'r', backtrace: ['recovered by w'] });
 });
+
+test('a process that died with attempts left is retried (its policy, told at class load); a shutdown kill never is', () => {
+  const retry = { delay: 3, attempt: 2 };
+  for (const kind of ['crashed', 'timed-out', 'memory-killed']) {
+    assert.deepEqual(settlementFor({ kind, error: err('DirtyExitError'), retry }, keep), { kind: 'retry', delay: 3, attempt: 2, error: { ...err('DirtyExitError'), backtrace: [] } });
+  }
+  assert.deepEqual(settlementFor({ kind: 'shutdown-killed', error: err('DirtyExitError'), retry }, keep), { kind: 'failed', error: { ...err('DirtyExitError'), backtrace: [] } });
+  assert.deepEqual(settlementFor({ kind: 'shutdown-killed', error: err('DirtyExitError'), retry }, requeue), { kind: 'requeue' });
+});

@@ -126,13 +126,13 @@ function slowJobWatch(logger: Logger, config: WorkerConfig, executor: Executor):
   }));
 }
 
-function logJob(logger: Logger, { reserved, outcome }: JobReport): void {
+function logJob(logger: Logger, { reserved, outcome, settlement }: JobReport): void {
   if (!logger.enabled('notice')) return;
   const attempt = reserved.job ? attemptOf(reserved.job.fields) : 1;
   const base = { id: reserved.job?.id, className: reserved.job?.className ?? '(invalid payload)', queue: reserved.queue, attempt, pid: outcome.pid, seconds: outcome.durationMs / 1000 };
   if (outcome.kind === 'done') logger.jobLine({ ...base, outcome: 'Done' });
   else if (outcome.kind === 'skipped') logger.jobLine({ ...base, outcome: 'Skipped' });
   else if (outcome.kind === 'released') logger.jobLine({ ...base, outcome: 'Retrying', error: `released: again in ${outcome.delay} s` });
-  else if (outcome.kind === 'failed' && outcome.retryIn !== undefined) logger.jobLine({ ...base, outcome: 'Retrying', error: `${outcome.error.name}: ${outcome.error.message}; attempt ${attempt + 1} in ${Math.round(outcome.retryIn * 10) / 10} s` });
+  else if (settlement?.kind === 'retry' && outcome.kind !== 'invalid') logger.jobLine({ ...base, outcome: 'Retrying', error: `${outcome.error.name}: ${outcome.error.message}; attempt ${attempt + 1} in ${Math.round(settlement.delay * 10) / 10} s` });
   else logger.jobLine({ ...base, outcome: 'Failed', error: `${outcome.error.name}: ${outcome.error.message}` });
 }

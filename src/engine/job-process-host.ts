@@ -432,12 +432,10 @@ export class ChildWorkerHost {
         }
         const reserved = toReserved({ queue, raw: bytes.toString('utf8'), bytes }, pid);
         const error = normalizeError(this.cause(exit));
-        let settlement = settlementFor({ kind: this.deathKind(), error }, { requeueOrphans: this.o.config.requeueOrphans });
         // Attempts left (the job's policy, told at its start): the same job runs again.
         const attempt = reserved.job ? attemptOf(reserved.job.fields) : 1;
-        if (settlement.kind === 'failed' && crashRetry !== undefined && reserved.job) {
-          settlement = { kind: 'retry', delay: crashRetry, attempt: attempt + 1, error };
-        }
+        const retry = crashRetry !== undefined && reserved.job ? { retry: { delay: crashRetry, attempt: attempt + 1 } } : {};
+        const settlement = settlementFor({ kind: this.deathKind(), error, ...retry }, { requeueOrphans: this.o.config.requeueOrphans });
         if (settlement.kind === 'failed') await Promise.resolve(this.o.hooks.onFailure?.(error, jobInfo(reserved))).catch(() => undefined);
         await ops.finish(reserved, settlement);
         removeCursor(cursorPath(keys.ns, workerId));

@@ -15,8 +15,11 @@ export type ToChild =
 export type FromChild =
   /** Loaded (app module, TS support) and waiting for work. */
   | { type: 'ready'; pid: number }
-  /** The job class is loaded; `timeout` is its `static timeout` in seconds, if it declares one. */
-  | { type: 'meta'; seq: number; timeout: number | null }
+  /**
+   * The job class is loaded; `timeout` is its `static timeout` in seconds, if it declares one;
+   * `retry`: should this child die running it, it runs again that many seconds later (its policy).
+   */
+  | { type: 'meta'; seq: number; timeout: number | null; retry?: number }
   /** perform() returned; `result` becomes the status result. */
   | { type: 'done'; seq: number; result: unknown }
   /** DontPerform thrown from setUp/beforePerform: skipped, not a failure. */

@@ -83,6 +83,8 @@ class Child {
   /** Grew past the soft memory limit: retire after the current job. */
   recycle = false;
   onMeta: (timeout: number | null) => void = () => undefined;
+  /** The running job's retry delay should this child die running it (its policy, told in 'meta'). */
+  crashRetry: number | undefined;
   exit: ExitInfo | undefined;
   private waiting: { seq: number; resolve: (r: Reply) => void } | undefined;
   private markReady: () => void = () => undefined;
@@ -129,6 +131,7 @@ class Child {
   perform(seq: number, queue: string, raw: string): Promise<Reply | ExitInfo> {
     const reply = new Promise<Reply>((resolve) => (this.waiting = { seq, resolve }));
     this.running = true;
+    this.crashRetry = undefined;
     this.jobs += 1;
     this.send({ type: 'run', seq, queue, raw });
     return Promise.race([reply, this.closed]).finally(() => {
@@ -164,7 +167,9 @@ class Child {
         this.fatal = m.error;
         return;
       case 'meta':
-        if (this.waiting?.seq === m.seq) this.onMeta(m.timeout);
+        if (this.waiting?.seq !== m.seq) return;
+        this.crashRetry = m.retry;
+        this.onMeta(m.timeout);
         return;
       case 'done':
       case 'skipped':
@@ -346,7 +351,8 @@ export class ChildRunner {
     const v = child.verdict;
     const cause = v?.kind === 'timeout' ? new JobTimeoutError(v.seconds) : v?.kind === 'memory' ? new JobMemoryError(v.rssMb, v.limitMb) : this.startFailure(child, exit);
     const error = { ...normalizeError(cause), backtrace: [] };
-    return { kind: 'crashed', error, exitCode: exit.code, signal: exit.signal, pid: child.pid, durationMs: performance.now() - t0 };
+    const retry = child.crashRetry !== undefined ? { retryIn: child.crashRetry } : {};
+    return { kind: 'crashed', error, exitCode: exit.code, signal: exit.signal, ...retry, pid: child.pid, durationMs: performance.now() - t0 };
   }
 
   private startFailure(child: Child, exit: ExitInfo): DirtyExitError {

@@ -9,7 +9,7 @@
  *   3. the delay: `backoff` (a ladder of seconds, the last repeated; 'exponential' = delay × 2^(n−1);
  *      a function of (attempt, error)), else `delay`; `jitter` (0–1) spreads it by ± that fraction.
  */
-import { FatalError, RetryError } from '../errors';
+import { DirtyExitError, FatalError, RetryError } from '../errors';
 export { attemptOf } from '../payload';
 
 /** An error class, or the name of one (`'TypeError'`, `'App\\Errors\\Busy'`). */
@@ -78,3 +78,12 @@ export function retryDelay(policy: RetryPolicy | undefined, defaults: RetryDefau
   return Math.round(seconds * 1000) / 1000;
 }
 
+
+/**
+ * Should the process running attempt `attempt` of a job of class `cls` die (a crash, a time or
+ * memory limit), the seconds until the job runs again under its policy; undefined: it fails.
+ * Decided when the class is loaded and told to whoever settles the death (the host, the worker).
+ */
+export function crashRetryDelay(cls: unknown, defaults: RetryDefaults, attempt: number): number | undefined {
+  return retryDelay(policyOf(cls, defaults), defaults, attempt, new DirtyExitError(null, 'SIGKILL'));
+}

@@ -46,7 +46,8 @@ export type ExecOutcome =
   /** `retryIn`: attempts are left; it runs again that many seconds later. */
   | { kind: 'failed'; error: NormalizedError; retryIn?: number; pid: number; durationMs: number }
   | { kind: 'released'; delay: number; pid: number; durationMs: number }
-  | { kind: 'crashed'; error: NormalizedError; exitCode: number | null; signal: string | null; pid: number; durationMs: number };
+  /** `retryIn`: the job's policy leaves attempts after such a death; it runs again that many seconds later. */
+  | { kind: 'crashed'; error: NormalizedError; exitCode: number | null; signal: string | null; retryIn?: number; pid: number; durationMs: number };
 
 /** Runs one job at a time somewhere (a child process, or this process). */
 export interface Executor {
@@ -111,6 +112,8 @@ export class RedisOutageError extends Error {
 export interface JobReport {
   reserved: Reserved;
   outcome: ExecOutcome | { kind: 'invalid'; error: NormalizedError; pid: undefined; durationMs: number };
+  /** What the settlement policy made of it (set once it is decided; 'settled' always has it). */
+  settlement?: Settlement;
 }
 
 export interface JobLoopEvents {
@@ -408,6 +411,7 @@ export class JobLoop extends EventEmitter<JobLoopEvents> {
       }
     }
     const settlement = settlementFor(this.outcomeOf(report.outcome), this.policy);
+    report.settlement = settlement;
     // Counted before its bookkeeping, so a round trip that also takes the next batch asks for no
     // more than the jobs left (maxJobs).
     this.processed++;
@@ -478,11 +482,13 @@ export class JobLoop extends EventEmitter<JobLoopEvents> {
         return { kind: 'released', delay: o.delay, attempt: report0Attempt(this.current) };
       case 'invalid':
         return { kind: o.kind, error: o.error };
-      case 'crashed':
+      case 'crashed': {
         if (this.killedForShutdown) return { kind: 'shutdown-killed', error: o.error };
-        if (o.error.name === 'JobTimeoutError') return { kind: 'timed-out', error: o.error };
-        if (o.error.name === 'JobMemoryError') return { kind: 'memory-killed', error: o.error };
-        return { kind: 'crashed', error: o.error };
+        const retry = o.retryIn !== undefined ? { retry: { delay: o.retryIn, attempt: report0Attempt(this.current) + 1 } } : {};
+        if (o.error.name === 'JobTimeoutError') return { kind: 'timed-out', error: o.error, ...retry };
+        if (o.error.name === 'JobMemoryError') return { kind: 'memory-killed', error: o.error, ...retry };
+        return { kind: 'crashed', error: o.error, ...retry };
+      }
     }
   }
 

@@ -40,8 +40,8 @@ import { heartbeat, workerId } from '../store/workers';
 import { WorkerLease } from '../engine/lease';
 import { catchStrayErrors, closerOf, strayMessage } from '../job/late-errors';
 import { guardStdio } from '../job/stdio-guard';
-import { DirtyExitError, WorkerFencedError } from '../errors';
-import { attemptOf, policyOf, retryDelay } from '../job/retry';
+import { WorkerFencedError } from '../errors';
+import { attemptOf, crashRetryDelay } from '../job/retry';
 import { retireWorker } from '../store/recovery';
 import { withTimeout } from '../time';
 
@@ -123,8 +123,7 @@ async function main(): Promise<number> {
       const timeout = typeof own === 'number' && own > 0 ? own : config.timeout;
       // Should this process die running the job (a crash, a time or memory limit), the host
       // retries it under the class's policy: it is told the delay now (the error is a dirty exit).
-      const defaults = { tries: config.tries, retryDelay: config.retryDelay };
-      const retry = retryDelay(policyOf(cls, defaults), defaults, attemptOf(job.fields), new DirtyExitError(null, 'SIGKILL'));
+      const retry = crashRetryDelay(cls, { tries: config.tries, retryDelay: config.retryDelay }, attemptOf(job.fields));
       if (timeout > 0 || retry !== undefined) {
         timed = true;
         send({ type: 'job-start', timeout, ...(retry !== undefined ? { retry } : {}) });

@@ -20,7 +20,7 @@ import { serialize } from 'node:v8';
 import { normalizeError } from '../errors';
 import type { NormalizedError } from '../errors';
 import { decodePayload } from '../payload';
-import type { RetryDefaults } from '../job/retry';
+import { attemptOf, crashRetryDelay, type RetryDefaults } from '../job/retry';
 import { executeJob } from '../job/execute';
 import type { ExecResult } from '../job/execute';
 import { JobLoader, loadApp } from '../job/loader';
@@ -108,14 +108,19 @@ async function runOne(msg: RunMessage, loader: JobLoader, app: AppModule): Promi
   } catch (e) {
     return { type: 'failed', seq: msg.seq, error: normalizeError(e) };
   }
+  const decoded = job;
+  const defaults = retryDefaults();
   const resolve = async (n: string): Promise<JobClass> => {
     const cls = await loader.resolve(n);
-    const timeout = (cls as { timeout?: unknown }).timeout;
-    // Only a class with its own limit costs an extra message; the worker's default needs none.
-    if (typeof timeout === 'number' && timeout > 0) await send({ type: 'meta', seq: msg.seq, timeout });
+    const own = (cls as { timeout?: unknown }).timeout;
+    const timeout = typeof own === 'number' && own > 0 ? own : null;
+    // Should this child die running it, the worker retries it under the class's policy.
+    const retry = crashRetryDelay(cls, defaults, attemptOf(decoded.fields));
+    // Only a class with its own limit or a retry policy costs an extra message.
+    if (timeout !== null || retry !== undefined) await send({ type: 'meta', seq: msg.seq, timeout, ...(retry !== undefined ? { retry } : {}) });
     return cls;
   };
-  const result = await executeJob({ job, queue: msg.queue, resolve, hooks: app.hooks ?? {}, retry: retryDefaults() });
+  const result = await executeJob({ job, queue: msg.queue, resolve, hooks: app.hooks ?? {}, retry: defaults });
   return reply(msg.seq, result);
 }
 

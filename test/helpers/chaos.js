@@ -192,7 +192,14 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * `tracked: false`: the jobs have no status and take 0–maxMs ms, so a worker takes them in
  * batches and the kills land mid-batch; "completed" is then a completion line and no failure.
  */
-async function runChaos({ seed = Date.now() >>> 0, blocking = false, jobs = 300, chaosMs = 20000, spareLastWorker = false, tracked = true, maxMs = 30, freeze = true, acl = false, startWorker, log = () => {} } = {}) {
+/**
+ * `retrying: true`: the jobs are ChaosRetryJob (tracked): the first attempt of each fails and is
+ * retried 1 s later through the delayed queue (the supervisor runs --scheduler), so kills land
+ * between failures and their re-scheduling, on retried attempts, and on the mover. A run is then
+ * one "<id> <attempt>" line; a completed job must have failed once and then run a later attempt.
+ */
+async function runChaos({ seed = Date.now() >>> 0, blocking = false, jobs = 300, chaosMs = 20000, spareLastWorker = false, tracked = true, maxMs = 30, freeze = true, acl = false, retrying = false, startWorker, log = () => {} } = {}) {
+  if (retrying) tracked = true;
   const rnd = prng(seed);
   const t0 = Date.now();
   const ns = `chaos${process.pid}x${seed}`;
@@ -209,7 +216,7 @@ async function runChaos({ seed = Date.now() >>> 0, blocking = false, jobs = 300,
   for (let i = 0; i < jobs; i++) {
     const id = hex32();
     ids.push(id);
-    raws.set(id, phpPayload('ChaosJob', { file, n: i, maxMs }, id));
+    raws.set(id, phpPayload(retrying ? 'ChaosRetryJob' : 'ChaosJob', { file, n: i, maxMs }, id));
   }
   let pushed = 0;
   const push = async (n) => {
@@ -235,7 +242,7 @@ async function runChaos({ seed = Date.now() >>> 0, blocking = false, jobs = 300,
     await push(Math.floor(jobs / 4));
     const args = ['--count=2', '--interval=0.2', ...LIVENESS];
     if (blocking) args.push('--blocking');
-    sup = startWorker({ srv: workerSrv, ns, queue: 'default', args });
+    sup = startWorker({ srv: workerSrv, ns, queue: 'default', args: retrying ? [...args, '--scheduler'] : args });
     if (freeze) frozen = startWorker({ srv: workerSrv, ns, queue: 'default', args: [...args.filter((a) => !a.startsWith('--count')), '--count=1'] });
     const registered = freeze ? 3 : 2;
     await waitFor(async () => (await r.scard(`${ns}:workers`)) >= registered, { timeoutMs: 15000, what: `${registered} workers registered` })
@@ -326,6 +333,7 @@ async function runChaos({ seed = Date.now() >>> 0, blocking = false, jobs = 300,
     async function drained() {
       if ((await r.llen(`${ns}:queue:default`)) > 0) return null;
       if ((await inflightLists(r, ns)).length > 0) return null;
+      if (retrying && (await r.zcard(`${ns}:delayed_queue_schedule`)) > 0) return null;
       // exactly the live workers are registered (2, and the second start's 1): every dead one was recovered
       const members = await r.smembers(`${ns}:workers`);
       const live = [...childPidsOf(sup.pid), ...(frozen ? childPidsOf(frozen.pid) : [])].filter(alive);
@@ -344,8 +352,16 @@ async function runChaos({ seed = Date.now() >>> 0, blocking = false, jobs = 300,
 
     // 5. accounting
     const lines = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    // runs: lines per job; a line seen twice is one attempt run twice (retrying: "<id> <attempt>")
     const runs = new Map();
-    for (const l of lines) runs.set(l, (runs.get(l) ?? 0) + 1);
+    const seenLines = new Map();
+    const attemptsRun = new Map();
+    for (const l of lines) {
+      const [lid, attempt] = l.split(' ');
+      runs.set(lid, (runs.get(lid) ?? 0) + 1);
+      seenLines.set(l, (seenLines.get(l) ?? 0) + 1);
+      if (attempt) attemptsRun.set(lid, [...(attemptsRun.get(lid) ?? []), Number(attempt)]);
+    }
     const statuses = await r.mget(ids.map((id) => `${ns}:job:${id}:status`));
     const failedRecords = (await r.lrange(`${ns}:failed`, 0, -1)).map((x) => JSON.parse(x));
     const failedById = new Map();
@@ -383,7 +399,14 @@ async function runChaos({ seed = Date.now() >>> 0, blocking = false, jobs = 300,
       failedTwice: perJob.filter((j) => j.failed.length > 1).map((j) => j.id),
       failedWithLine: perJob.filter((j) => !j.completed && j.failed.length > 0 && j.runs > 0).length,
       failedStatus: countBy(perJob.filter((j) => !j.completed && j.failed.length > 0).map((j) => String(j.status))),
-      duplicateRuns: perJob.filter((j) => j.runs > 1).map((j) => `${j.id}×${j.runs}`),
+      duplicateRuns: retrying
+        ? [...seenLines].filter(([, n]) => n > 1).map(([l, n]) => `${l}×${n}`)
+        : perJob.filter((j) => j.runs > 1).map((j) => `${j.id}×${j.runs}`),
+      // retrying: a completed job failed its first attempt and completed a later one
+      completedWithoutRetry: retrying ? perJob.filter((j) => j.completed && !(attemptsRun.get(j.id) ?? []).some((a) => a > 1)).map((j) => j.id) : [],
+      // (its first attempt may have left no line: killed before it wrote one, it was retried as a crash)
+      crashedBeforeFirstLine: retrying ? perJob.filter((j) => !(attemptsRun.get(j.id) ?? []).includes(1)).length : undefined,
+      attemptsHistogram: retrying ? countBy(perJob.map((j) => String(Math.max(0, ...(attemptsRun.get(j.id) ?? []))))) : undefined,
       completedWithoutLine: perJob.filter((j) => j.completed && j.runs === 0).map((j) => j.id),
       failureRecords: failedRecords.length,
       foreignFailures: failedRecords.filter((rec) => !rec.payload || !raws.has(rec.payload.id)).length,
@@ -392,7 +415,8 @@ async function runChaos({ seed = Date.now() >>> 0, blocking = false, jobs = 300,
         .map((rec) => `${rec.exception}: ${rec.error}`),
       failureKinds: countBy(failedRecords.map((rec) => rec.exception)),
       statusCounts: countBy(perJob.map((j) => String(j.status))),
-      stats: { processed: await int(r, `${ns}:stat:processed`), failed: await int(r, `${ns}:stat:failed`) },
+      stats: { processed: await int(r, `${ns}:stat:processed`), failed: await int(r, `${ns}:stat:failed`), retried: await int(r, `${ns}:resque-ts:stat:retried`) },
+      leftoverDelayed: await r.zcard(`${ns}:delayed_queue_schedule`),
       leftoverWorkers: await r.smembers(`${ns}:workers`),
       leftoverInflight: await inflightLists(r, ns),
       leftoverPids: allPids.filter(alive),
