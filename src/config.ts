@@ -39,6 +39,8 @@ export interface WorkerConfig {
   readonly slowJobLog: number;
   /** Drain what is there, then exit 0. */
   readonly once: boolean;
+  /** Take at most this many jobs per worker, then exit 0 (InstantCMS's cron batches); 0 = no limit. */
+  readonly maxJobs: number;
   /** Jobs a child runs before it is replaced (1 = php-resque's fresh process per job). */
   readonly jobsPerChild: number;
   /** Run jobs in the worker process itself (no isolation). */
@@ -89,6 +91,7 @@ export const DEFAULTS = {
   logFormat: 'text',
   slowJobLog: 10,
   once: false,
+  maxJobs: 0,
   jobsPerChild: 100000,
   inProcess: false,
   batch: 64,

@@ -62,8 +62,9 @@ export class JobClassNotFoundError extends ResqueError {
 
 /** The job class exists but has no perform method. */
 export class JobMethodMissingError extends ResqueError {
-  constructor(className: string) {
-    super(`Job class ${className} does not contain a perform method.`);
+  /** `method`: the one a think-queue `Class@method` name asks for (default perform, php-resque's text). */
+  constructor(className: string, method = 'perform') {
+    super(method === 'perform' ? `Job class ${className} does not contain a perform method.` : `Job class ${className} does not contain a ${method} method (the job's name is ${className}@${method}).`);
   }
 }
 

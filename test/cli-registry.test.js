@@ -201,7 +201,7 @@ test('phase one reads every command\'s flags together: the flag set the CLI alwa
   const booleans = ['blocking', 'verbose', 'debug', 'quiet', 'once', 'in-process', 'requeue-orphans', 'graceful-term', 'keep-job-children', 'scheduler', 'track', 'all', 'keep', 'retried', 'json'];
   const values = ['queue', 'count', 'interval', 'pidfile', 'jobs', 'app', 'prefix', 'redis', 'database', 'log-format',
     'jobs-per-child', 'timeout', 'kill-grace', 'max-child-memory', 'hard-child-memory', 'redis-timeout',
-    'shutdown-timeout', 'batch', 'log-level', 'slow-job-log', 'heartbeat-interval', 'prune-after', 'schedule', 'in', 'at', 'limit', 'tries', 'retry-delay', 'class', 'exception', 'since', 'until', 'search', 'offset'];
+    'shutdown-timeout', 'batch', 'log-level', 'slow-job-log', 'heartbeat-interval', 'prune-after', 'schedule', 'in', 'at', 'limit', 'tries', 'retry-delay', 'max-jobs', 'class', 'exception', 'since', 'until', 'search', 'offset'];
   const all = everyFlag(COMMANDS);
   assert.deepEqual(all.filter((f) => f.kind === 'boolean').map((f) => f.name).sort(), [...booleans].sort());
   assert.deepEqual(all.filter((f) => f.kind !== 'boolean').map((f) => f.name).sort(), [...values].sort());

@@ -195,3 +195,23 @@ test('loadApp validates hooks and jobs, and reads ESM named exports', async (t) 
   fs.writeFileSync(bare, '// side effects only\n');
   assert.deepEqual(await loadApp(bare), {});
 });
+
+test("think-queue's Class@method names: the class, checked for that method; the rest are class names", async () => {
+  const { splitJobName } = require('../dist/job/loader');
+  assert.deepEqual(splitJobName('app\\job\\Mailer@send'), { className: 'app\\job\\Mailer', method: 'send' });
+  assert.deepEqual(splitJobName('Mailer'), { className: 'Mailer', method: 'perform' });
+  assert.deepEqual(splitJobName('Mailer@'), { className: 'Mailer@', method: 'perform' }, 'no identifier after @: a class name');
+  assert.deepEqual(splitJobName('a@b@c'), { className: 'a@b', method: 'c' });
+  const loader = new JobLoader({ jobsDir: JOBS });
+  const cls = require(path.join(JOBS, 'Think', 'Mailer.js'));
+  assert.equal(await loader.resolve('Think\\Mailer@send'), cls);
+  assert.equal(await loader.resolve('Think\\Mailer@digest'), cls);
+  assert.equal(await loader.resolve('Think::Mailer'), cls);
+  for (const [method, why] of [['nope', 'missing'], ['constructor', 'the constructor'], ['toString', "Object.prototype's"], ['notAMethod', 'a getter'], ['hasOwnProperty', "Object.prototype's"]]) {
+    await assert.rejects(loader.resolve(`Think\\Mailer@${method}`), (e) => {
+      assert.ok(e instanceof JobMethodMissingError, why);
+      assert.equal(e.message, `Job class Think\\Mailer does not contain a ${method} method (the job's name is Think\\Mailer@${method}).`);
+      return true;
+    });
+  }
+});

@@ -113,6 +113,8 @@ export class ChildWorkerHost {
   private starting: Promise<void> | undefined;
   /** Seconds before the running job runs again should its job process die (its retry policy). */
   private crashRetry: number | undefined;
+  /** Jobs its job processes settled or died holding (counted against --max-jobs). */
+  private taken = 0;
   /** Why the job process gave up on Redis, as it said before exiting. */
   private outage: string | undefined;
 
@@ -165,8 +167,10 @@ export class ChildWorkerHost {
       const heldJob = skip ? false : await this.settleOrphan(seat, exit);
       if (!skip) await this.retried('unregister a job process', () => this.o.seats.close(seat.id)).catch(() => undefined);
       this.seat = undefined;
+      if (heldJob) this.taken++;
       // Exit 0 with --once is a drained queue, unless it left a job (a job calling process.exit(0)).
-      if (this.stopping || (this.o.config.once && exit.code === 0 && !heldJob)) {
+      const limitReached = this.o.config.maxJobs > 0 && this.taken >= this.o.config.maxJobs;
+      if (this.stopping || limitReached || (this.o.config.once && exit.code === 0 && !heldJob)) {
         await leftovers;
         break;
       }
@@ -241,7 +245,9 @@ export class ChildWorkerHost {
   /** Fork a job process and register it (retried up to --redis-timeout); then it may go. */
   private async spawn(): Promise<void> {
     const settings: JobProcessSettings = {
-      config: this.o.config, logTo: this.o.logTo ?? 'stdout',
+      // --max-jobs: what is left of the limit (the job process stops there).
+      config: this.o.config.maxJobs > 0 ? { ...this.o.config, maxJobs: Math.max(1, this.o.config.maxJobs - this.taken) } : this.o.config,
+      logTo: this.o.logTo ?? 'stdout',
       ...(this.o.timestamps !== undefined ? { timestamps: this.o.timestamps } : {}),
     };
     const child = fork(this.entry, [], {
@@ -316,6 +322,10 @@ export class ChildWorkerHost {
       return;
     }
     if (m.type === 'events') return this.relay(m.list);
+    if (m.type === 'taken') {
+      this.taken++;
+      return;
+    }
     if (m.type === 'log') return this.o.logSink?.(m.text);
     if (m.type === 'signal') return this.onSignal(child, m.name);
     if (m.type === 'outage') {

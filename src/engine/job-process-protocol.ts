@@ -38,6 +38,8 @@ export type FromJobProcess =
   /** A job with a time limit (`timeout` > 0) or a retry policy started; `retry`: seconds before it runs again should this process die running it. */
   | { type: 'job-start'; timeout: number; retry?: number }
   | { type: 'job-end' }
+  /** With --max-jobs: it settled a job (the host counts them against the limit). */
+  | { type: 'taken' }
   /** The wanted job events of one turn of the job process's event loop, in order. */
   | { type: 'events'; list: readonly JobEventRecord[] }
   /** Log text (whole lines) for the worker's own log stream (JobProcessSettings.logTo = 'parent'). */

@@ -4,7 +4,8 @@
  *   1. app afterFork(job) (skipped with `runAfterFork: false`, i.e. when nothing was forked);
  *   2. app beforePerform(job); resolve the class; `new Cls()`; set `args` (payload args[0],
  *      null when empty), `queue` and `job`; the instance's own beforePerform();
- *   3. setUp(), perform(...payload.args), tearDown(), each awaited when present.
+ *   3. setUp(), perform(...payload.args) (or METHOD for a think-queue `Class@METHOD` name),
+ *      tearDown(), each awaited when present.
  *      tearDown is NOT run when setUp or perform throws (php-resque behaviour);
  *   4. app afterPerform(job), then the instance's afterPerform();
  *   5. DontPerform (any copy of the class: matched by name too) thrown during 2–4 skips the job,
@@ -16,6 +17,7 @@
 import { DontPerform, FatalError, RetryError, normalizeError } from '../errors';
 import { attemptOf, NO_RETRY, policyOf, retryDelay, type RetryDefaults } from './retry';
 import type { DecodedJob } from '../payload';
+import { splitJobName } from './loader';
 import type { AppHooks, JobClass, JobContext, JobInfo, JobInstance } from './types';
 
 export type ExecResult =
@@ -83,7 +85,9 @@ async function performPhase(opts: ExecuteOptions, info: JobInfo, hooks: Readonly
     info.instance = instance;
     await callIfPresent(instance, 'beforePerform', []);
     await callIfPresent(instance, 'setUp', []);
-    const result: unknown = await instance.perform(...opts.job.args);
+    // think-queue's `Class@method`: that method instead of perform (the loader checked it exists).
+    const method = splitJobName(info.className).method;
+    const result: unknown = await (instance as unknown as Record<string, (...a: unknown[]) => unknown>)[method]?.(...opts.job.args);
     if (run.released !== undefined) return { kind: 'released', delay: run.released };
     // InstantCMS-style jobs: `false` asks for a retry, a string is a failure with that message.
     if ((cls as { returnSemantics?: unknown }).returnSemantics === 'instantcms') {

@@ -82,12 +82,16 @@ export class JobLoader {
     }
   }
 
-  /** The class for `name`; rejects with JobClassNotFoundError or JobMethodMissingError. */
+  /**
+   * The class for `name` (a think-queue `Class@method` name: the class, which must have that
+   * method); rejects with JobClassNotFoundError or JobMethodMissingError.
+   */
   async resolve(name: string): Promise<JobClass> {
     const cached = this.cache.get(name);
     if (cached) return cached;
-    const cls = this.exact.get(name) ?? this.canonical.get(canonicalName(name)) ?? (await this.fromFile(name));
-    if (!hasPerform(cls)) throw new JobMethodMissingError(name);
+    const { className, method } = splitJobName(name);
+    const cls = this.exact.get(className) ?? this.canonical.get(canonicalName(className)) ?? (await this.fromFile(className));
+    if (!hasMethod(cls, method)) throw new JobMethodMissingError(className, method);
     this.cache.set(name, cls);
     return cls;
   }
@@ -161,9 +165,24 @@ function pickClass(mod: unknown, lastSegment: string): JobClass | undefined {
   return undefined;
 }
 
-function hasPerform(cls: JobClass): boolean {
+/** Whether instances of `cls` have `method` of their own class chain (never Object.prototype's). */
+function hasMethod(cls: JobClass, method: string): boolean {
   const proto: unknown = (cls as { prototype?: unknown }).prototype;
-  return typeof proto === 'object' && proto !== null && typeof (proto as { perform?: unknown }).perform === 'function';
+  if (typeof proto !== 'object' || proto === null || method === 'constructor') return false;
+  for (let p: object | null = proto; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
+    const d = Object.getOwnPropertyDescriptor(p, method);
+    if (d) return typeof d.value === 'function';
+  }
+  return false;
+}
+
+/**
+ * think-queue's `Class@method` job names: run that method instead of perform. A name without
+ * `@` (or whose tail is no identifier) is a class name; the method is then perform.
+ */
+export function splitJobName(name: string): { className: string; method: string } {
+  const m = /^(.+)@([A-Za-z_$][\w$]*)$/.exec(name);
+  return m ? { className: m[1] ?? name, method: m[2] ?? 'perform' } : { className: name, method: 'perform' };
 }
 
 function property(v: unknown, key: string): unknown {

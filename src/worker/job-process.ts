@@ -134,7 +134,8 @@ async function main(): Promise<number> {
   const lease = new WorkerLease(config.pruneAfter, async () => heartbeat(await connection.client(), keys, id));
   const { worker, ops, cursor } = assembleLoop({
     config, id, connection, keys, app, executor, logger, firstFork: false,
-    maxJobs: config.jobsPerChild, batching: true, events, lease,
+    // --max-jobs: the host hands each job process what is left of the worker's limit.
+    maxJobs: config.maxJobs > 0 ? Math.min(config.jobsPerChild, config.maxJobs) : config.jobsPerChild, batching: true, events, lease,
   });
   let clean = false;
   let recycled = false;
@@ -151,6 +152,7 @@ async function main(): Promise<number> {
     recycle();
   });
   worker.on('settled', () => {
+    if (config.maxJobs > 0) send({ type: 'taken' });
     if (timed) send({ type: 'job-end' });
     timed = false;
     // Grown past the soft limit: finish here and let a fresh process take over (cheap check).

@@ -40,6 +40,7 @@ export const NUMERIC_SETTINGS = {
   database: 'non-negative-integer',
   slowJobLog: 'non-negative',
   jobsPerChild: 'positive-integer',
+  maxJobs: 'non-negative-integer',
   batch: 'positive-integer',
   timeout: 'non-negative',
   killGrace: 'non-negative',
@@ -120,6 +121,8 @@ export interface WorkerOptions {
   readonly slowJobLog?: number;
   /** Drain the queues, then stop by itself (`--once`). Default false. */
   readonly once?: boolean;
+  /** Take at most this many jobs, then stop by itself (`--max-jobs`, InstantCMS's cron batches); 0 = no limit (default). */
+  readonly maxJobs?: number;
   /** The worker's log: `silent` (default: nothing printed), or the most detailed level printed (`--log-level`). */
   readonly logLevel?: WorkerLogLevel;
   /** `text` (php-resque's lines) or `json` (`--log-format`). Default `text`. */
@@ -199,6 +202,7 @@ export function resolveWorkerOptions(options: InternalWorkerOptions, cwd: string
     logFormat: logFormat(options.logFormat),
     slowJobLog: num(options, 'slowJobLog', DEFAULTS.slowJobLog),
     once: bool(options, 'once', DEFAULTS.once),
+    maxJobs: num(options, 'maxJobs', DEFAULTS.maxJobs),
     jobsPerChild: num(options, 'jobsPerChild', DEFAULTS.jobsPerChild),
     inProcess: jobs ? true : bool(options, 'inProcess', DEFAULTS.inProcess),
     batch: num(options, 'batch', DEFAULTS.batch),
@@ -233,7 +237,7 @@ export function optionsFromConfig(config: WorkerConfig): WorkerOptions {
     hardChildMemory: config.hardChildMemory, jobsPerChild: config.jobsPerChild, inProcess: config.inProcess,
     requeueOrphans: config.requeueOrphans, redisTimeout: config.redisTimeout, shutdownTimeout: config.shutdownTimeout,
     heartbeatInterval: config.heartbeatInterval, pruneAfter: config.pruneAfter, keepJobChildren: config.keepJobChildren,
-    slowJobLog: config.slowJobLog, once: config.once, logLevel: config.logLevel, logFormat: config.logFormat, processTitle: true,
+    slowJobLog: config.slowJobLog, once: config.once, maxJobs: config.maxJobs, logLevel: config.logLevel, logFormat: config.logFormat, processTitle: true,
   };
 }
 

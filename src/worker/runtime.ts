@@ -52,7 +52,7 @@ const RECOVERY_SECONDS = 15;
 
 /** How a worker ended. */
 export interface WorkerStopReport {
-  /** `stopped`: stop() was called; `drained`: `once` found the queues empty; `error`: see `error`. */
+  /** `stopped`: stop() was called; `drained`: it stopped by itself (`once` found the queues empty, or it took `maxJobs`); `error`: see `error`. */
   readonly reason: 'stopped' | 'drained' | 'error';
   /** Why it stopped on its own (Redis unreachable past redisTimeout, a failing start, …). */
   readonly error?: Error;
@@ -285,7 +285,7 @@ export class WorkerRuntime {
     try {
       await engine.loop.run();
       clean = true;
-      report = { reason: this.requested === undefined && this.o.config.once ? 'drained' : 'stopped' };
+      report = { reason: this.requested === undefined && (this.o.config.once || this.o.config.maxJobs > 0) ? 'drained' : 'stopped' };
     } catch (e) {
       this.o.logger.error(`Worker stopped on an error: ${(e as Error).message}`);
       report = errorReport(e);
@@ -410,6 +410,7 @@ export class WorkerRuntime {
     this.lease = lease;
     const { worker, ops, cursor } = assembleLoop({
       ...parts, executor, firstFork: true, batching: !(executor instanceof ChildRunner), lease, ...(this.o.events ? { events: this.o.events } : {}),
+      ...(config.maxJobs > 0 ? { maxJobs: config.maxJobs } : {}),
     });
     return {
       loop: worker,
