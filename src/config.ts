@@ -41,6 +41,8 @@ export interface WorkerConfig {
   readonly once: boolean;
   /** Take at most this many jobs per worker, then exit 0 (InstantCMS's cron batches); 0 = no limit. */
   readonly maxJobs: number;
+  /** Write our per-minute history, per-queue counters and duration histograms with each settle (src/store/history.ts). */
+  readonly history: boolean;
   /** Jobs a child runs before it is replaced (1 = php-resque's fresh process per job). */
   readonly jobsPerChild: number;
   /** Run jobs in the worker process itself (no isolation). */
@@ -92,6 +94,7 @@ export const DEFAULTS = {
   slowJobLog: 10,
   once: false,
   maxJobs: 0,
+  history: true,
   jobsPerChild: 100000,
   inProcess: false,
   batch: 64,

@@ -16,7 +16,8 @@ export type { Failure, FailureBackend } from './store/failures';
 
 // --- Read and admin API (src/api/): ResqueAdmin and its result types. ---
 export {
-  ResqueAdmin, parseWireTime,
+  ResqueAdmin, parseWireTime, DURATION_BUCKETS,
+  type HistoryMinute, type QueueCounters, type DurationHistogram, type ResqueInfo, type QueueInfo, type JobStatusView, type StatusName, type WorkerRequest,
   type ResqueAdminOptions, type ResqueClientLike, type ResqueStats, type WorkerCounters, type QueueSummary, type PeekedItem,
   type RegisteredWorker, type WorkerHeartbeat, type WorkingOn, type WorkerUsage, type PeerKind,
   type FailureEntry, type FailureDetails, type EmbeddedPayload, type WireTime, type WireTimeFormat,

@@ -41,6 +41,8 @@ export interface Reserved {
   tracked?: boolean;
   /** SHA-1 of its bytes, once computed (see sha1()). */
   sha1?: string;
+  /** Milliseconds it ran, once it ended (for the duration histograms). */
+  ranMs?: number;
 }
 
 /** SHA-1 of a job's exact bytes: how the scripts recognise the in-flight head (computed once per job). */

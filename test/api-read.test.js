@@ -9,24 +9,10 @@ const assert = require('node:assert/strict');
 const { ResqueAdmin, Resque } = require('..');
 const { useRedis } = require('./helpers/redis');
 const { testSetup, startWorker, waitRegistered, HOST } = require('./helpers/worker');
-const { loadFixture, fixtureKey } = require('./helpers/fixtures');
+const { loadFixture, fixtureKey, loadInto } = require('./helpers/fixtures');
 const { waitFor } = require('./helpers/wait');
 
 const redis = useRedis();
-
-/** Write every key of a capture under `ns:` instead of `resque:`, by its type. */
-async function loadInto(r, ns, fixture) {
-  for (const k of fixture.keys) {
-    assert.ok(k.key.startsWith('resque:'), k.key);
-    const key = `${ns}:${k.key.slice('resque:'.length)}`;
-    if (k.type === 'string') await r.set(key, k.value);
-    else if (k.type === 'list') await r.rpush(key, ...k.value);
-    else if (k.type === 'set') await r.sadd(key, ...k.value);
-    else if (k.type === 'hash') await r.hset(key, k.value);
-    else if (k.type === 'zset') for (const [member, score] of k.value) await r.zadd(key, score, member);
-    else throw new Error(`${fixture.label}: unknown key type ${k.type}`);
-  }
-}
 
 /** A fresh namespace holding the capture `name`, and a ResqueAdmin over it. */
 async function peer(t, name) {

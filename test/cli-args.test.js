@@ -69,7 +69,7 @@ test('every flag', () => {
     '--once', '--jobs-per-child=10', '--in-process', '--timeout=30', '--kill-grace=2.5', '--max-child-memory=256',
     '--hard-child-memory=512.5', '--requeue-orphans', '--redis-timeout=60', '--graceful-term', '--shutdown-timeout=0',
     '--batch=16', '--slow-job-log=2.5', '--heartbeat-interval=5', '--prune-after=12.5', '--keep-job-children',
-    '--tries=4', '--delay=7.5', '--max-jobs=50',
+    '--tries=4', '--delay=7.5', '--max-jobs=50', '--no-history',
   ]);
   assert.deepEqual({ ...c, queues: [...c.queues] }, {
     queues: ['high', 'low'], count: 3, interval: 0.5, blocking: true, pidfile: '/srv/app/run/w.pid',
@@ -77,7 +77,7 @@ test('every flag', () => {
     logLevel: 'info', logFormat: 'json', once: true, jobsPerChild: 10, inProcess: true, timeout: 30,
     killGrace: 2.5, maxChildMemory: 256, hardChildMemory: 512.5, requeueOrphans: true, redisTimeout: 60,
     gracefulTerm: true, shutdownTimeout: 0, batch: 16, slowJobLog: 2.5, heartbeatInterval: 5, pruneAfter: 12.5, keepJobChildren: true,
-    tries: 4, retryDelay: 7.5, maxJobs: 50,
+    tries: 4, retryDelay: 7.5, maxJobs: 50, history: false,
   });
 });
 

@@ -198,7 +198,7 @@ test('under src/cli no code touches process.stdout, process.stderr, process.exit
 // ---- 5. flag tables ----
 
 test('phase one reads every command\'s flags together: the flag set the CLI always had', () => {
-  const booleans = ['blocking', 'verbose', 'debug', 'quiet', 'once', 'in-process', 'requeue-orphans', 'graceful-term', 'keep-job-children', 'scheduler', 'track', 'all', 'keep', 'retried', 'json'];
+  const booleans = ['blocking', 'verbose', 'debug', 'quiet', 'once', 'in-process', 'requeue-orphans', 'graceful-term', 'keep-job-children', 'scheduler', 'track', 'all', 'keep', 'retried', 'json', 'history'];
   const values = ['queue', 'count', 'interval', 'pidfile', 'jobs', 'app', 'prefix', 'redis', 'database', 'log-format',
     'jobs-per-child', 'timeout', 'kill-grace', 'max-child-memory', 'hard-child-memory', 'redis-timeout',
     'shutdown-timeout', 'batch', 'log-level', 'slow-job-log', 'heartbeat-interval', 'prune-after', 'schedule', 'in', 'at', 'limit', 'tries', 'retry-delay', 'max-jobs', 'class', 'exception', 'since', 'until', 'search', 'offset'];

@@ -59,6 +59,28 @@ const ADDITIVE = [
       assert.equal(row.type, 'hash');
     },
   },
+  { // ours: this minute's history (a hash with a TTL), under resque-ts: where no stat:* scan looks
+    re: /^resque:resque-ts:history:\d+$/,
+    check(row) {
+      assert.equal(row.type, 'hash');
+      assert.ok(row.ttl > 0, 'a TTL');
+      for (const [f, v] of Object.entries(row.value)) assert.match(`${f}=${v}`, /^(qp|qf|cp|cf):.+=\d+$/);
+    },
+  },
+  { // ours: the job-duration histograms
+    re: /^resque:resque-ts:durations$/,
+    check(row) {
+      assert.equal(row.type, 'hash');
+      for (const f of Object.keys(row.value)) assert.ok(Array.isArray(JSON.parse(f)), f);
+    },
+  },
+  { // ours: per-queue counters
+    re: /^resque:resque-ts:stat:(processed|failed|retried):default$/,
+    check(row) {
+      assert.equal(row.type, 'string');
+      assert.match(row.value, /^\d+$/);
+    },
+  },
 ];
 
 /** Job classes equivalent to the ones the fixtures were captured with (peers/php/jobs). */

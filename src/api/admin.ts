@@ -19,6 +19,11 @@ import { clearRetried, countFailed, getFailed, listFailed, removeFailed, retryFa
 import { listQueues, peekQueue, type PeekedItem, type QueueSummary } from './queues';
 import { readStats, readWorkerCounters, type ResqueStats, type WorkerCounters } from './stats';
 import { readWorker, readWorkers, type RegisteredWorker } from './workers';
+import { readInfo, type ResqueInfo } from './info';
+import { readJobStatus, type JobStatusView } from './job-status';
+import { clearQueue, removeQueue } from '../store/queues';
+import { pausedAll, requestRestart, requestWorker, setPauseAll, type WorkerRequest } from '../store/control';
+import { readDurations, readHistory, readQueueCounters, type DurationHistogram, type HistoryMinute, type QueueCounters } from './history';
 
 /** The failed list's admin (ResqueAdmin#failed). */
 export interface FailedAdmin {
@@ -105,6 +110,61 @@ export class ResqueAdmin {
   /** One worker by id (also an unregistered one whose keys remain), or null when nothing is stored. */
   async worker(id: string): Promise<RegisteredWorker | null> {
     return readWorker(await this.redis(), this.keys, id);
+  }
+
+  /** Per queue waiting / delayed / reserved / done / failed and the oldest job's age, the workers busy and idle (`resque info`). */
+  async info(o: { queue?: string } = {}): Promise<ResqueInfo> {
+    return readInfo(await this.redis(), this.keys, this.connection.address, o);
+  }
+
+  /** A job's php-resque status (`id` as in its key: `ID`, or `PREFIX_ID`), or null when none is stored. */
+  async jobStatus(id: string): Promise<JobStatusView | null> {
+    return readJobStatus(await this.redis(), this.keys, id);
+  }
+
+  /** Empty a queue (its name stays known); resolves how many jobs it held. */
+  async clearQueue(queue: string): Promise<number> {
+    return clearQueue(await this.redis(), this.keys, queue);
+  }
+
+  /** Delete a queue and forget its name; resolves how many jobs it held. */
+  async removeQueue(queue: string): Promise<number> {
+    return removeQueue(await this.redis(), this.keys, queue);
+  }
+
+  /** Pause (true) or resume (false) every worker of the namespace: Ruby's `pause-all-workers`, which Ruby workers honour too. */
+  async pauseAll(paused: boolean): Promise<void> {
+    await setPauseAll(await this.redis(), this.keys, paused);
+  }
+
+  /** Whether `pause-all-workers` is set. */
+  async pausedAll(): Promise<boolean> {
+    return pausedAll(await (await this.redis()).get(this.keys.pauseAll()));
+  }
+
+  /** Every worker of ours started before now finishes its current job and starts again (think-queue's queue:restart). */
+  async restartWorkers(): Promise<number> {
+    return requestRestart(await this.redis(), this.keys);
+  }
+
+  /** Ask one worker of ours (by id) to stop or pause after its current job; undefined withdraws the request (resume). */
+  async requestWorker(id: string, request: WorkerRequest | undefined): Promise<void> {
+    await requestWorker(await this.redis(), this.keys, id, request);
+  }
+
+  /** Our per-minute history, oldest first (default the last 60 minutes; one queue's with `queue`). */
+  async history(o: { minutes?: number; queue?: string } = {}): Promise<HistoryMinute[]> {
+    return readHistory(await this.redis(), this.keys, o);
+  }
+
+  /** Our all-time counters of these queues (processed, failed, retried attempts our workers settled). */
+  async queueCounters(queues: readonly string[]): Promise<Map<string, QueueCounters>> {
+    return readQueueCounters(await this.redis(), this.keys, queues);
+  }
+
+  /** Job-duration histograms per queue and class (cumulative buckets, seconds). */
+  async durations(): Promise<DurationHistogram[]> {
+    return readDurations(await this.redis(), this.keys);
   }
 
   /** Records in the `failed` list. */

@@ -27,7 +27,7 @@ export function writePidfile(file: string, io: Io, logger: Logger): boolean {
 }
 
 /** The pid in `file` when that process is alive and (where /proc tells) a resque process. */
-function livePidIn(file: string): number | undefined {
+export function livePidIn(file: string): number | undefined {
   let pid: number;
   try {
     pid = Number(fs.readFileSync(file, 'utf8').trim());

@@ -23,6 +23,15 @@ import { enqueueCommand } from './commands/enqueue';
 import { delayedCommand } from './commands/delayed';
 import { schedulesCommand } from './commands/schedules';
 import { failedCommand } from './commands/failed';
+import { infoCommand } from './commands/info';
+import { workersCommand } from './commands/workers';
+import { statusCommand } from './commands/status';
+import { stopCommand } from './commands/stop';
+import { pauseCommand } from './commands/pause';
+import { resumeCommand } from './commands/resume';
+import { restartCommand } from './commands/restart';
+import { queuesCommand } from './commands/queues';
+import { healthCommand } from './commands/health';
 import { startCommand } from './commands/start';
 import { versionCommand } from './commands/version';
 import { commandUsageLine, usageLine } from './usage';
@@ -34,6 +43,15 @@ export const COMMANDS: readonly Command<unknown>[] = [
   delayedCommand,
   schedulesCommand,
   failedCommand,
+  infoCommand,
+  workersCommand,
+  queuesCommand,
+  statusCommand,
+  stopCommand,
+  pauseCommand,
+  resumeCommand,
+  restartCommand,
+  healthCommand,
   demoCommand,
   helpCommand(() => COMMANDS),
   versionCommand,

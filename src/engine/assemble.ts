@@ -55,7 +55,7 @@ export interface Loop {
 
 export function assembleLoop(p: LoopParts): Loop {
   const hooks = p.app.hooks ?? {};
-  const ops = new RedisWorkerOps(p.connection, p.keys, p.id, p.config.blocking, p.failureBackend ?? p.app.failureBackend);
+  const ops = new RedisWorkerOps(p.connection, p.keys, p.id, p.config.blocking, p.failureBackend ?? p.app.failureBackend, p.config.history);
   // A cursor that cannot be written (a full, read-only or missing folder) degrades to one job at a time.
   const cursor = p.batching && p.config.batch > 1
     ? new BatchCursor(cursorPath(p.keys.ns, p.id), (e) => p.logger.warning(`The batch cursor cannot be written (${(e as NodeJS.ErrnoException).code ?? e.message}): taking one job at a time`)).open()

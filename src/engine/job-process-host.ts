@@ -292,6 +292,11 @@ export class ChildWorkerHost {
     this.send({ type: 'go', id: opened.id, at });
   }
 
+  /** Replace the job process after its current job (`resque restart`: a fresh one loads the new code). */
+  recycle(): void {
+    this.send({ type: 'recycle' });
+  }
+
   /** A heartbeat sent at `sentAt` for job process `id`: written (its lease) or refused (it is fenced). */
   beaten(id: string, sentAt: number, written: boolean): void {
     if (this.seat?.id !== id) return;
@@ -441,6 +446,7 @@ export class ChildWorkerHost {
           return true;
         }
         const reserved = toReserved({ queue, raw: bytes.toString('utf8'), bytes }, pid);
+        if (this.running) reserved.ranMs = performance.now() - this.running.at;
         const error = normalizeError(this.cause(exit));
         // Attempts left (the job's policy, told at its start): the same job runs again.
         const attempt = reserved.job ? attemptOf(reserved.job.fields) : 1;

@@ -26,8 +26,9 @@ export class RedisWorkerOps implements WorkerOps {
     private readonly workerId: string,
     private readonly blocking: boolean,
     failures?: FailureBackend,
+    history = true,
   ) {
-    this.jobs = new WorkerJobs(() => connection.client(), keys, workerId, failures);
+    this.jobs = new WorkerJobs(() => connection.client(), keys, workerId, failures, history);
   }
 
   private readonly jobs: WorkerJobs;

@@ -7,7 +7,7 @@ export const {
   JobMethodMissingError, DirtyExitError, JobTimeoutError, JobMemoryError, PruneDeadWorkerDirtyExit, WorkerFencedError, BulkEnqueueError, RetryError, FatalError, OptionError, normalizeError,
   Job,
   // Read and admin API (src/api/)
-  ResqueAdmin, parseWireTime,
+  ResqueAdmin, parseWireTime, DURATION_BUCKETS,
   // Embedded workers (src/worker/)
   Worker, WorkerPool,
 } = cjs;

@@ -412,6 +412,7 @@ export class JobLoop extends EventEmitter<JobLoopEvents> {
     }
     const settlement = settlementFor(this.outcomeOf(report.outcome), this.policy);
     report.settlement = settlement;
+    reserved.ranMs = report.outcome.durationMs;
     // Counted before its bookkeeping, so a round trip that also takes the next batch asks for no
     // more than the jobs left (maxJobs).
     this.processed++;

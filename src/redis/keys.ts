@@ -98,6 +98,19 @@ export class Keys {
   eventHandlers(event: string): string { return `${this.ns}resque-ts:event:${event}`; }
   /** Ours: retried attempts, in all or of queue Q (counters). */
   retried(queue?: string): string { return `${this.ns}resque-ts:stat:retried${queue === undefined ? '' : `:${queue}`}`; }
+  /** Ours: attempts of queue Q our workers settled (processed) or failed (counters; stat:processed / stat:failed are the peers' totals). */
+  queueStat(name: 'processed' | 'failed', queue: string): string { return `${this.ns}resque-ts:stat:${name}:${queue}`; }
+  /**
+   * Ours: what was settled in unix minute M (hash, with a TTL): `qp:Q` / `qf:Q` processed and
+   * failed of queue Q, `cp:C` / `cf:C` of job class C (src/store/history.ts).
+   */
+  history(minute: number): string { return `${this.ns}resque-ts:history:${minute}`; }
+  /** Ours: job-duration histograms (hash: `["Q","C",i]` → attempts in bucket i, `["Q","C","sum"]` → seconds). */
+  durations(): string { return `${this.ns}resque-ts:durations`; }
+  /** Ours: a request to one worker, `stop` or `pause` (string, with a TTL), written by `resque stop|pause WID`. */
+  control(workerId: string): string { return `${this.ns}resque-ts:control:${workerId}`; }
+  /** Ours: when `resque restart` last asked every worker to finish its job and start again (unix ms). */
+  restart(): string { return `${this.ns}resque-ts:restart`; }
   /** Ours: a recurring schedule's state (hash: `last` tick fired or passed, `lastRunAt`, `lastJob`, `lastSkipped`). */
   scheduleState(name: string): string { return `${this.ns}resque-ts:schedule:${name}`; }
 }

@@ -33,11 +33,13 @@ import { sha1, type Claim, type Reserved } from '../reserved';
 import type { Settlement } from '../settlement';
 import type { ScriptArg } from '../redis/script';
 import { FINISH_SPEC, RESERVE_SPEC, type FinishArg, type FinishKey } from '../redis/scripts/job-steps';
+import { HistoryBatch, historyParams } from './history';
 
 interface FinishParams {
   keys: Record<FinishKey, string>;
   args: Record<FinishArg, ScriptArg>;
 }
+type HistoryParams = ReturnType<typeof historyParams>;
 type ReserveArgs = Record<(typeof RESERVE_SPEC.args)[number], ScriptArg>;
 type ReserveKeys = Record<(typeof RESERVE_SPEC.keys)[number], string>;
 
@@ -58,8 +60,20 @@ export class WorkerJobs {
     private readonly keys: Keys,
     private readonly workerId: string,
     failures?: FailureBackend,
+    /** Write our history (src/store/history.ts) with each settle (`--no-history`: off). */
+    private readonly history = true,
   ) {
     this.failures = failures ?? new RedisFailureBackend(redis, keys);
+  }
+
+  /** add_history's KEYS and ARGV for these settled attempts of `queue` (a failed one: `failed`). */
+  private historyOf(queue: string, jobs: readonly Reserved[], last?: { r: Reserved; s: Settlement }): HistoryParams {
+    if (!this.history) return historyParams(this.keys, undefined);
+    const batch = new HistoryBatch(queue);
+    for (const r of jobs) batch.add(r.job?.className ?? '', false, r.ranMs);
+    // Settled here: done, skipped, failed, a retried attempt (requeued ones never ran to an end).
+    if (last && last.s.kind !== 'requeue' && last.r.queue === queue) batch.add(last.r.job?.className ?? '', last.s.kind === 'failed', last.r.ranMs);
+    return historyParams(this.keys, batch);
   }
 
   /** Take up to `max` jobs: one script call per RESERVE_CHUNK queues, in priority order, until one has jobs. */
@@ -87,6 +101,8 @@ export class WorkerJobs {
       : { doneInflight: k.absent(), doneProcessed: k.absent(), doneProcessedWorker: k.absent() };
     const popArgs = first ? { doneCount: done.length, doneHeadSha: sha1(first) } : { doneCount: 0, doneHeadSha: '' };
     const fin = last ? await this.finishParams(last.r, last.s) : this.noFinish();
+    // One queue per settle: the batch's, or the job that ended it (in the same in-flight list).
+    const hist = this.historyOf(first?.queue ?? last?.r.queue ?? '', done, last);
     // The round trip reserves from the first RESERVE_CHUNK queues; the rest, if it found none there.
     const firstQueues = queues.slice(0, RESERVE_CHUNK);
     const reserving = firstQueues.length > 0 ? this.reserveParams(firstQueues, childPid, max) : undefined;
@@ -94,7 +110,7 @@ export class WorkerJobs {
     const ra = reserving ? [...RESERVE_SPEC.args.map((n) => reserving[2][n]), ...reserving[3]] : [];
     const pidKeys = done.map((r) => (r.job?.id ? k.jobPid(r.job.id) : k.absent()));
     const reply = (await settle.callBuffer(await this.redis(), {
-      keys: { ...pop, ...fin.keys }, args: { ...popArgs, ...fin.args }, restKeys: [...rk, ...pidKeys], restArgs: ra,
+      keys: { ...pop, ...fin.keys, ...hist.keys }, args: { ...popArgs, ...fin.args, ...hist.args }, restKeys: [...rk, ...pidKeys], restArgs: ra,
     })) as [unknown, unknown, unknown];
     const got = this.claim(firstQueues, reply[2]);
     if (got || queues.length <= RESERVE_CHUNK) return got;
@@ -145,7 +161,9 @@ export class WorkerJobs {
 
   async finish(r: Reserved, s: Settlement): Promise<void> {
     if (s.kind === 'retry') return this.retry(r, s);
-    await finish.callBuffer(await this.redis(), await this.finishParams(r, s));
+    const { keys, args } = await this.finishParams(r, s);
+    const hist = this.historyOf(r.queue, [], { r, s });
+    await finish.callBuffer(await this.redis(), { keys: { ...keys, ...hist.keys }, args: { ...args, ...hist.args } });
   }
 
   /**
@@ -162,14 +180,16 @@ export class WorkerJobs {
     const bytes = delayed ? withTopField(withTopField(r.raw, 'queue', phpJsonEncode(r.queue)), 'attempt', String(s.attempt)) : payload;
     const id = r.job?.id;
     const prefix = r.job?.prefix ?? '';
+    const hist = this.historyOf(r.queue, [], { r, s });
     await retryJob.call(await this.redis(), {
       keys: {
         worker: k.worker(this.workerId), inflight: this.inflight(r.queue), processed: k.stat('processed'), processedWorker: k.stat('processed', this.workerId),
         status: id ? k.status(id, prefix) : k.absent(), pid: id ? k.jobPid(id) : k.absent(),
         target: ts !== undefined ? k.delayed(ts) : k.queue(r.queue), queues: k.queues(), schedule: k.delayedSchedule(),
         timestamps: ts !== undefined ? k.timestamps(bytes) : k.absent(), wake: k.schedulerWake(), retried: k.retried(), retriedQueue: k.retried(r.queue),
+        ...hist.keys,
       },
-      args: { headSha: sha1(r), bytes, queue: r.queue, ts: ts ?? '', now: unixNow(now), attempt: s.attempt, retryAt: ts ?? Math.floor(now / 1000) },
+      args: { headSha: sha1(r), bytes, queue: r.queue, ts: ts ?? '', now: unixNow(now), attempt: s.attempt, retryAt: ts ?? Math.floor(now / 1000), ...hist.args },
     });
   }
 
@@ -242,11 +262,15 @@ export class WorkerJobs {
  * `workerId`), counting them once, while the head is still the job of SHA-1 `sha`.
  */
 export async function popDoneJobs(
-  redis: Redis, keys: Keys, o: { workerId: string; list: string; done: number; sha: string; pidKeys: readonly string[] },
+  redis: Redis, keys: Keys, o: { workerId: string; list: string; queue: string; done: number; sha: string; pidKeys: readonly string[]; classNames?: readonly string[] },
 ): Promise<void> {
+  // Counted for their queue and class (their times died with the loop).
+  const batch = new HistoryBatch(o.queue);
+  for (let i = 0; i < o.done; i++) batch.add(o.classNames?.[i] ?? '', false);
+  const hist = historyParams(keys, batch);
   await popDone.call(redis, {
-    keys: { inflight: o.list, processed: keys.stat('processed'), processedWorker: keys.stat('processed', o.workerId) },
-    args: { count: o.done, headSha: o.sha },
+    keys: { inflight: o.list, processed: keys.stat('processed'), processedWorker: keys.stat('processed', o.workerId), ...hist.keys },
+    args: { count: o.done, headSha: o.sha, ...hist.args },
     restKeys: o.pidKeys,
   });
 }
@@ -260,15 +284,18 @@ export async function popDoneJobs(
  */
 export async function recoverHead(
   redis: Redis, keys: Keys,
-  o: { list: string; queue: string; bytes: Buffer; fromTail: boolean; record?: readonly [string, string]; jsonObject: boolean; fence?: string },
+  o: { list: string; queue: string; bytes: Buffer; fromTail: boolean; record?: readonly [string, string]; jsonObject: boolean; fence?: string; className?: string },
 ): Promise<unknown> {
   const mode = o.record ? 'fail' : 'requeue';
   const [head, tail] = o.record ?? ['', ''];
+  const batch = new HistoryBatch(o.queue);
+  if (o.record) batch.add(o.className ?? '', true);
+  const hist = historyParams(keys, batch);
   return recoverOne.call(redis, {
-    keys: { inflight: o.list, queue: keys.queue(o.queue), failed: keys.failed(), failedCount: keys.stat('failed'), processed: keys.stat('processed'), fence: o.fence ?? keys.absent() },
+    keys: { inflight: o.list, queue: keys.queue(o.queue), failed: keys.failed(), failedCount: keys.stat('failed'), processed: keys.stat('processed'), fence: o.fence ?? keys.absent(), ...hist.keys },
     args: {
       mode, recordHead: head, recordTail: tail, namespace: keys.ns, now: unixNow(), statusTtl: STATUS_TTL,
-      bytes: o.bytes, verbatim: o.jsonObject ? '1' : '0', end: o.fromTail ? 'tail' : 'head',
+      bytes: o.bytes, verbatim: o.jsonObject ? '1' : '0', end: o.fromTail ? 'tail' : 'head', ...hist.args,
     },
   });
 }

@@ -130,3 +130,10 @@ export async function removeQueue(redis: Redis, keys: Keys, queue: string): Prom
   const [len] = await transaction(redis, (m) => m.llen(key).del(key).srem(keys.queues(), queue));
   return Number(len);
 }
+
+/** Empty a queue, keeping its name in `queues`; resolves how many items it held. */
+export async function clearQueue(redis: Redis, keys: Keys, queue: string): Promise<number> {
+  const key = keys.queue(queue);
+  const [len] = await transaction(redis, (m) => m.llen(key).del(key));
+  return Number(len);
+}

@@ -114,7 +114,8 @@ async function drainInflight(
       const bytes = await redis.lindexBuffer(list, fromTail ? -1 : 0);
       if (bytes === null) break;
       const record = settlement.kind === 'failed' ? failureRecordParts({ error: settlement.error, workerId: id, queue, failedAt }) : undefined;
-      const reply = await recoverHead(redis, keys, { list, queue, bytes, fromTail, record, jsonObject: isJsonObject(bytes), ...(opts.fenced ? { fence: opts.fenced } : {}) });
+      const className = record ? looseField(bytes.toString('utf8'), 'class') ?? '' : '';
+      const reply = await recoverHead(redis, keys, { list, queue, bytes, fromTail, record, jsonObject: isJsonObject(bytes), className, ...(opts.fenced ? { fence: opts.fenced } : {}) });
       if (reply === -1) continue; // another worker settled that one first; look again
       if (typeof reply !== 'string') break;
       (record ? report.failed : report.requeued).push(reply);
@@ -144,7 +145,8 @@ export async function settleCursor(redis: Redis, keys: Keys, id: string, queue: 
       const jobId = looseJobId(raw);
       return jobId === undefined ? keys.absent() : keys.jobPid(jobId);
     });
-    await popDoneJobs(redis, keys, { workerId: id, list, done: cursor.done, sha: cursor.sha, pidKeys });
+    const classNames = done.map((raw) => looseField(raw, 'class') ?? '');
+    await popDoneJobs(redis, keys, { workerId: id, list, queue, done: cursor.done, sha: cursor.sha, pidKeys, classNames });
     // Point the cursor at the new head, so a retry after a failure from here on reads it right.
     const next = await redis.lindexBuffer(list, 0);
     if (next === null) return 'not-started';
@@ -154,9 +156,15 @@ export async function settleCursor(redis: Redis, keys: Keys, id: string, queue: 
 }
 
 function looseJobId(raw: string): string | undefined {
+  return looseField(raw, 'id');
+}
+
+/** A string field of a payload read leniently (JSON.parse), for the history's class names. */
+function looseField(raw: string, name: 'id' | 'class'): string | undefined {
   try {
-    const v = JSON.parse(raw) as { id?: unknown };
-    return v !== null && typeof v === 'object' && typeof v.id === 'string' ? v.id : undefined;
+    const v = JSON.parse(raw) as Record<string, unknown> | null;
+    const f = v !== null && typeof v === 'object' ? v[name] : undefined;
+    return typeof f === 'string' ? f : undefined;
   } catch {
     return undefined;
   }

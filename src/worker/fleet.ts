@@ -29,6 +29,8 @@ import { RestartBackoff, redisDownOf, type RedisDown } from './restart-backoff';
 export interface FleetExit {
   readonly code: number;
   readonly redisDown?: RedisDown;
+  /** `resque restart` asked an --in-process worker to start again: the process must (its supervisor, or the service manager). */
+  readonly restart?: boolean;
 }
 
 export interface FleetHooks {
@@ -70,6 +72,7 @@ export async function runFleet(config: WorkerConfig, logger: Logger, hooks: Flee
   process.on('disconnect', onDisconnect);
 
   let redisDown: RedisDown | undefined;
+  let restart = false;
   /** One seat of the fleet: a worker, and its replacements while it ends on errors (COUNT > 1). */
   const seat = async (): Promise<number> => {
     const backoff = new RestartBackoff(config.redisTimeout);
@@ -82,6 +85,13 @@ export async function runFleet(config: WorkerConfig, logger: Logger, hooks: Flee
       const ok = await worker.start().then(() => { backoff.started(); hooks.onStarted?.(); return true; }, () => false);
       const report = await worker.waitUntilStopped();
       live.delete(worker);
+      if (ok && report.reason === 'restart' && !stopping) {
+        // Strict mode: a new worker here runs its jobs in fresh children (the new code). In-process
+        // jobs were loaded into this process: it must end for a restart.
+        if (!config.inProcess) continue;
+        restart = true;
+        return 0;
+      }
       if (ok && !report.error) return 0;
       if (stopping) return 0;
       const down = redisDownOf(report.error, config.redisTimeout);
@@ -106,7 +116,7 @@ export async function runFleet(config: WorkerConfig, logger: Logger, hooks: Flee
   try {
     if (count > 1) logger.notice(`*** Starting ${count} workers for ${config.queues.join(',')} (supervisor ${process.pid})`);
     const codes = await Promise.all(Array.from({ length: count }, () => seat()));
-    return { code: Math.max(...codes), ...(redisDown ? { redisDown } : {}) };
+    return { code: Math.max(...codes), ...(redisDown ? { redisDown } : {}), ...(restart ? { restart } : {}) };
   } finally {
     disposeSignals();
     process.removeListener('disconnect', onDisconnect);

@@ -123,6 +123,8 @@ export interface WorkerOptions {
   readonly once?: boolean;
   /** Take at most this many jobs, then stop by itself (`--max-jobs`, InstantCMS's cron batches); 0 = no limit (default). */
   readonly maxJobs?: number;
+  /** Write our history for charts and metrics with each settle (`--no-history` turns it off). Default true. */
+  readonly history?: boolean;
   /** The worker's log: `silent` (default: nothing printed), or the most detailed level printed (`--log-level`). */
   readonly logLevel?: WorkerLogLevel;
   /** `text` (php-resque's lines) or `json` (`--log-format`). Default `text`. */
@@ -203,6 +205,7 @@ export function resolveWorkerOptions(options: InternalWorkerOptions, cwd: string
     slowJobLog: num(options, 'slowJobLog', DEFAULTS.slowJobLog),
     once: bool(options, 'once', DEFAULTS.once),
     maxJobs: num(options, 'maxJobs', DEFAULTS.maxJobs),
+    history: bool(options, 'history', DEFAULTS.history),
     jobsPerChild: num(options, 'jobsPerChild', DEFAULTS.jobsPerChild),
     inProcess: jobs ? true : bool(options, 'inProcess', DEFAULTS.inProcess),
     batch: num(options, 'batch', DEFAULTS.batch),
@@ -237,7 +240,7 @@ export function optionsFromConfig(config: WorkerConfig): WorkerOptions {
     hardChildMemory: config.hardChildMemory, jobsPerChild: config.jobsPerChild, inProcess: config.inProcess,
     requeueOrphans: config.requeueOrphans, redisTimeout: config.redisTimeout, shutdownTimeout: config.shutdownTimeout,
     heartbeatInterval: config.heartbeatInterval, pruneAfter: config.pruneAfter, keepJobChildren: config.keepJobChildren,
-    slowJobLog: config.slowJobLog, once: config.once, maxJobs: config.maxJobs, logLevel: config.logLevel, logFormat: config.logFormat, processTitle: true,
+    slowJobLog: config.slowJobLog, once: config.once, maxJobs: config.maxJobs, history: config.history, logLevel: config.logLevel, logFormat: config.logFormat, processTitle: true,
   };
 }
 
@@ -266,7 +269,7 @@ function num(options: WorkerOptions, name: NumericSetting & keyof WorkerOptions,
   return value;
 }
 
-type BooleanOption = 'blocking' | 'once' | 'inProcess' | 'requeueOrphans' | 'processTitle' | 'keepJobChildren';
+type BooleanOption = 'blocking' | 'once' | 'inProcess' | 'requeueOrphans' | 'processTitle' | 'keepJobChildren' | 'history';
 
 function bool(options: WorkerOptions, name: BooleanOption, fallback: boolean): boolean {
   const value: unknown = options[name];

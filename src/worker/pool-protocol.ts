@@ -42,4 +42,4 @@ export type FromMember =
   | { type: 'start-failed'; error: WireError }
   | { type: 'events'; list: readonly JobEventRecord[] }
   | { type: 'log'; text: string }
-  | { type: 'stopped'; reason: 'stopped' | 'drained' | 'error'; error?: WireError };
+  | { type: 'stopped'; reason: 'stopped' | 'drained' | 'restart' | 'error'; error?: WireError };

@@ -35,6 +35,8 @@ interface Member {
   readonly child: ChildProcess;
   readonly startedAt: number;
   workerId: string | undefined;
+  /** It stopped for `resque restart` (start another). */
+  restart?: boolean;
   /** Settles when the member registered (true) or could not start (its error). */
   readonly ready: Promise<true | Error>;
   readonly exited: Promise<void>;
@@ -183,6 +185,7 @@ export class WorkerPool extends EventEmitter<WorkerEventMap> {
         return this.#plan?.log.sink?.(m.text);
       case 'stopped':
         if (m.error && this.#state === 'running') emitSafely(this, warn, 'error', wireError(m.error));
+        if (m.reason === 'restart') member.restart = true;
         return;
     }
   }
@@ -190,6 +193,12 @@ export class WorkerPool extends EventEmitter<WorkerEventMap> {
   /** A worker process ended: replace it when it died while the pool runs. */
   #exited(member: Member, code: number | null, signal: NodeJS.Signals | null): void {
     this.#members.delete(member);
+    if (this.#state === 'running' && member.restart && code === 0) {
+      // `resque restart`: a fresh worker process, on the new code.
+      this.#plan?.log.logger.notice(`*** Worker process ${member.child.pid ?? '?'} ended for a restart (resque restart); starting another`);
+      this.#spawn();
+      return;
+    }
     const abnormal = code !== 0 || signal !== null;
     if (this.#state === 'running' && abnormal) {
       const warn = (msg: string): void => this.#plan?.log.logger.warning(msg);

@@ -40,6 +40,7 @@ import { findDeadWorkers, heartbeat, registerWorker, workerId } from '../store/w
 import { pruneDeadWorker, retireWorker, settleOwnLeftovers, withRecoveryLock } from '../store/recovery';
 import { withTimeout } from '../time';
 import { paused } from '../proctitle';
+import { CONTROL_POLL_MS, clearRequest, readControl, type ControlState } from '../store/control';
 import { assembleLoop, setTitle } from '../engine/assemble';
 import { ChildWorkerHost } from '../engine/job-process-host';
 import { RedisWorkerOps } from '../engine/redis-ops';
@@ -52,8 +53,12 @@ const RECOVERY_SECONDS = 15;
 
 /** How a worker ended. */
 export interface WorkerStopReport {
-  /** `stopped`: stop() was called; `drained`: it stopped by itself (`once` found the queues empty, or it took `maxJobs`); `error`: see `error`. */
-  readonly reason: 'stopped' | 'drained' | 'error';
+  /**
+   * `stopped`: stop() was called (or `resque stop` asked through Redis); `drained`: it stopped by
+   * itself (`once` found the queues empty, or it took `maxJobs`); `restart`: `resque restart` asked
+   * it to start again on the new code (its supervisor does); `error`: see `error`.
+   */
+  readonly reason: 'stopped' | 'drained' | 'restart' | 'error';
   /** Why it stopped on its own (Redis unreachable past redisTimeout, a failing start, …). */
   readonly error?: Error;
 }
@@ -115,6 +120,11 @@ export class WorkerRuntime {
   private engine: Engine | undefined;
   private requested: StopMode | undefined;
   private pausedNow = false;
+  /** Paused through Redis (pause-all-workers, or `resque pause` of this worker). */
+  private remotePaused = false;
+  /** The last restart request acted on (unix ms): none before this worker started counts. */
+  private restartSeen = Date.now();
+  private restarting = false;
   private readonly keys: Keys;
   /** The loop's lease when it runs in this process (strict, in-process). */
   private lease: WorkerLease | undefined;
@@ -205,7 +215,41 @@ export class WorkerRuntime {
 
   resume(): void {
     this.pausedNow = false;
-    this.engine?.loop.resume();
+    if (!this.remotePaused) this.engine?.loop.resume();
+  }
+
+  /** What Redis asks of this worker (src/store/control.ts): pause, resume, stop, restart. */
+  private applyControl(redis: Redis, id: string, c: ControlState): void {
+    const { logger } = this.o;
+    const wantPause = c.pauseAll || c.request === 'pause';
+    if (wantPause && !this.remotePaused) {
+      this.remotePaused = true;
+      logger.notice(`Paused through Redis (${c.pauseAll ? 'pause-all-workers is set' : `resque pause ${id}`}): no new job until resumed`);
+      this.engine?.loop.pause();
+      this.title(paused());
+    } else if (!wantPause && this.remotePaused) {
+      this.remotePaused = false;
+      logger.notice('Resumed through Redis');
+      if (!this.pausedNow) this.engine?.loop.resume();
+    }
+    if (c.request === 'stop' && this.requested === undefined) {
+      logger.notice(`Stopping after the current job: asked through Redis (resque stop ${id})`);
+      clearRequest(redis, this.keys, id).catch((e: unknown) => this.reportError(e));
+      void this.stop('graceful');
+    }
+    if (c.restartAt > this.restartSeen && this.requested === undefined) {
+      this.restartSeen = c.restartAt;
+      const host = this.engine?.host;
+      if (host) {
+        // The default engine: the job process finishes its job and a fresh one loads the new code.
+        logger.notice(`Restart asked through Redis (resque restart): job process of ${id} replaced after its current job`);
+        host.recycle();
+      } else {
+        logger.notice(`Restart asked through Redis (resque restart): ${id} stops after its current job and starts again`);
+        this.restarting = true;
+        void this.stop('graceful');
+      }
+    }
   }
 
   killCurrent(): void {
@@ -265,7 +309,13 @@ export class WorkerRuntime {
       }, report);
     };
     const prune = (): void => { recover(connection, this.keys, this.liveId ?? this.ownId, config, logger).catch(report); };
-    const timers = [setInterval(beat, config.heartbeatInterval * 1000), setInterval(prune, Math.min(RECOVERY_SECONDS, config.heartbeatInterval) * 1000)];
+    const control = (): void => {
+      const id = this.liveId;
+      if (!id) return;
+      readControl(redis, this.keys, id).then((c) => this.applyControl(redis, id, c), report);
+    };
+    control();
+    const timers = [setInterval(beat, config.heartbeatInterval * 1000), setInterval(prune, Math.min(RECOVERY_SECONDS, config.heartbeatInterval) * 1000), setInterval(control, CONTROL_POLL_MS)];
     for (const t of timers) t.unref();
     const onReconnect = (): void => {
       beat();
@@ -285,7 +335,7 @@ export class WorkerRuntime {
     try {
       await engine.loop.run();
       clean = true;
-      report = { reason: this.requested === undefined && (this.o.config.once || this.o.config.maxJobs > 0) ? 'drained' : 'stopped' };
+      report = { reason: this.restarting ? 'restart' : this.requested === undefined && (this.o.config.once || this.o.config.maxJobs > 0) ? 'drained' : 'stopped' };
     } catch (e) {
       this.o.logger.error(`Worker stopped on an error: ${(e as Error).message}`);
       report = errorReport(e);
@@ -366,7 +416,7 @@ export class WorkerRuntime {
             await recoverOwnLeftovers(redis, keys, id, config, logger); // a pid used again
             await this.announce(redis, id);
             this.lastSeat = id;
-            const ops = new RedisWorkerOps(connection, keys, id, false, app.failureBackend);
+            const ops = new RedisWorkerOps(connection, keys, id, false, app.failureBackend, config.history);
             seatOps.set(id, ops);
             return { id, ops };
           },

@@ -47,14 +47,16 @@ interface Announcement {
   type: typeof EXIT_ANNOUNCEMENT;
   code: number;
   redisDown?: RedisDown;
+  /** `resque restart`: start it again at once, on the new code. */
+  restart?: boolean;
 }
 
 /**
  * In a supervised worker: tell the supervisor this exit is deliberate (or, `redisDown`, that Redis
  * was out); resolves once it was handed over (≤ 1 s).
  */
-export function announceExit(code: number, redisDown?: RedisDown): Promise<void> {
-  const m: Announcement = { type: EXIT_ANNOUNCEMENT, code, ...(redisDown ? { redisDown } : {}) };
+export function announceExit(code: number, redisDown?: RedisDown, restart = false): Promise<void> {
+  const m: Announcement = { type: EXIT_ANNOUNCEMENT, code, ...(redisDown ? { redisDown } : {}), ...(restart ? { restart } : {}) };
   sendToParent(m);
   return drainToParent(1000);
 }
@@ -97,6 +99,11 @@ export function runSupervisor(opts: SupervisorOptions): Promise<number> {
       });
       child.once('exit', (code, signal) => afterChannelClosed(child, () => {
         children.delete(child);
+        if (!stopping && announced?.restart && code === 0) {
+          logger.notice(`*** Worker process ${child.pid ?? '?'} ended for a restart (resque restart); starting another`);
+          spawnOne(backoff);
+          return;
+        }
         const abnormal = code !== 0 || signal !== null || !announced;
         if (!stopping && abnormal) {
           // Redis down: 1 s, 2 s … 30 s between starts; past --redis-timeout, every worker stops.

@@ -3,6 +3,7 @@
 // see its README). RESQUE_FIXTURES names another folder of captures in the same format.
 const fs = require('node:fs');
 const path = require('node:path');
+const assert = require('node:assert/strict');
 
 const FIXTURES = process.env.RESQUE_FIXTURES || path.resolve(__dirname, '..', 'fixtures', 'peers');
 
@@ -46,4 +47,18 @@ function richArgs({ assoc = false, ...overrides } = {}) {
   };
 }
 
-module.exports = { FIXTURES, loadFixture, fixtureKey, fixtureKeys, richArgs };
+/** Write every key of a capture under `ns:` instead of `resque:`, by its type. */
+async function loadInto(r, ns, fixture) {
+  for (const k of fixture.keys) {
+    assert.ok(k.key.startsWith('resque:'), k.key);
+    const key = `${ns}:${k.key.slice('resque:'.length)}`;
+    if (k.type === 'string') await r.set(key, k.value);
+    else if (k.type === 'list') await r.rpush(key, ...k.value);
+    else if (k.type === 'set') await r.sadd(key, ...k.value);
+    else if (k.type === 'hash') await r.hset(key, k.value);
+    else if (k.type === 'zset') for (const [member, score] of k.value) await r.zadd(key, score, member);
+    else throw new Error(`${fixture.label}: unknown key type ${k.type}`);
+  }
+}
+
+module.exports = { FIXTURES, loadFixture, fixtureKey, fixtureKeys, richArgs, loadInto };

@@ -76,6 +76,7 @@ const FLAGS = [
   { name: 'log-format', kind: 'string', value: 'text|json', default: D.logFormat, help: 'log line format' },
   { name: 'slow-job-log', kind: 'number', value: 'SECONDS', default: String(D.slowJobLog), help: 'warn once when a job runs longer (0 = off)' },
   { name: 'once', kind: 'boolean', default: 'off', help: 'drain the queues, then exit 0' },
+  { name: 'history', kind: 'boolean', default: 'on', help: 'keep per-minute counts and job-duration histograms for charts and metrics (--no-history: off)' },
   { name: 'max-jobs', kind: 'number', value: 'N', default: 'none', help: 'take at most N jobs per worker, then exit 0 (with --once: or when drained)' },
   { name: 'jobs-per-child', kind: 'number', value: 'N', default: String(D.jobsPerChild), help: 'jobs a child runs before renewal' },
   { name: 'in-process', kind: 'boolean', default: 'off', help: 'run jobs in the worker itself' },
@@ -197,6 +198,7 @@ function resolveSettings(ctx: Ctx): Omit<WorkerConfig, 'queues'> {
     slowJobLog: number(ctx, 'slow-job-log', undefined, 'slowJobLog', D.slowJobLog),
     once: bool(ctx, 'once') ?? D.once,
     maxJobs: number(ctx, 'max-jobs', undefined, 'maxJobs', D.maxJobs),
+    history: bool(ctx, 'history') ?? D.history,
     jobsPerChild: number(ctx, 'jobs-per-child', undefined, 'jobsPerChild', D.jobsPerChild),
     inProcess: bool(ctx, 'in-process') ?? D.inProcess,
     batch: number(ctx, 'batch', undefined, 'batch', D.batch),
@@ -332,7 +334,8 @@ async function run(options: StartOptions, io: Io): Promise<number> {
     const { runFleet } = require('../../worker/fleet') as typeof import('../../worker/fleet');
     const exit = await runFleet(supervised ? { ...config, count: 1 } : config, logger, supervised ? { onStarted: announceStarted } : {});
     // A supervised worker says it is leaving on purpose (or that Redis is out): any other exit is a crash to its supervisor.
-    if (supervised) await announceExit(exit.code, exit.redisDown);
+    if (supervised) await announceExit(exit.code, exit.redisDown, exit.restart === true);
+    else if (exit.restart) logger.notice('*** Ended for a restart (resque restart): the service manager starts the new code (systemd: Restart=always)');
     return exit.code;
   } catch (e) {
     logger.error((e as Error).message);

@@ -1,5 +1,6 @@
 import { Script } from '../script';
 import { FINISH_SPEC, JOB_STEPS_LUA } from './job-steps';
+import { HISTORY_LUA, HISTORY_SPEC } from './lua-lib';
 
 /**
  * Settle a finished job (finish_job in job-steps.ts): counters, failure record, final status,
@@ -15,6 +16,10 @@ import { FINISH_SPEC, JOB_STEPS_LUA } from './job-steps';
  * KEYS[8] status              job:[PREFIX_]ID:status, or Keys.absent()
  * KEYS[9] pid                 job:ID:pid, or Keys.absent()
  * KEYS[10] queue              queue:Q (for a requeue)
+ * KEYS[11] history         resque-ts:history:MINUTE (add_history in lua-lib.ts), or Keys.absent(): history off
+ * KEYS[12] durations       resque-ts:durations
+ * KEYS[13] queueProcessed  resque-ts:stat:processed:Q
+ * KEYS[14] queueFailed     resque-ts:stat:failed:Q
  * ARGV[1] recordHead          the record up to `"payload":` ('' = no record here)
  * ARGV[2] finalStatus         3 or 4
  * ARGV[3] now                 unix seconds
@@ -25,6 +30,17 @@ import { FINISH_SPEC, JOB_STEPS_LUA } from './job-steps';
  * ARGV[8] recordTail          the record from `,"exception":`
  * ARGV[9] verbatim            '1' = the payload is a strict JSON object (embedded as is)
  * ARGV[10] headSha            SHA-1 of the payload bytes
+ * ARGV[11] historyJson     add_history's entries ('' = none)
+ * ARGV[12] historyTtl      the minute hash's TTL
+ * The history is written when it finished (not when requeued).
  * Returns 1 (finished), 2 (requeued), 0 (not ours any more: nothing done).
  */
-export const finish = new Script('finish', `${JOB_STEPS_LUA}\nreturn finish_job(0, 0)\n`, FINISH_SPEC);
+export const finish = new Script(
+  'finish',
+  `${JOB_STEPS_LUA}${HISTORY_LUA}
+local r = finish_job(0, 0)
+if r == 1 then add_history(${FINISH_SPEC.keys.length}, ${FINISH_SPEC.args.length}) end
+return r
+`,
+  { keys: [...FINISH_SPEC.keys, ...HISTORY_SPEC.keys], args: [...FINISH_SPEC.args, ...HISTORY_SPEC.args] } as const,
+);

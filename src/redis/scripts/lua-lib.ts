@@ -54,3 +54,46 @@ local function present(key)
   return key ~= '' and string.byte(key, -1) ~= 0
 end
 `;
+
+/**
+ * Defines `add_history(ko, ao)`: our history of settled attempts (src/store/history.ts), written
+ * by the same script that settles them. KEYS: +1 the minute's hash (Keys.absent(): history off)
+ * +2 the duration histograms +3 the queue's processed counter +4 its failed counter; ARGV: +1
+ * JSON `{"q":QUEUE,"e":[[class, processed, failed, sumSeconds|null, [[field, n]…]|null, sumField]…]}`
+ * ('' = nothing) +2 the minute hash's TTL. Per-queue counters count every entry; per-class fields
+ * skip the class ''; the histogram fields are built by the caller.
+ */
+export const HISTORY_LUA = `
+local function add_history(ko, ao)
+  local json = ARGV[ao + 1]
+  if json == '' or not present(KEYS[ko + 1]) then return end
+  local h = cjson.decode(json)
+  local hk, dk = KEYS[ko + 1], KEYS[ko + 2]
+  local p, f = 0, 0
+  for _, e in ipairs(h.e) do
+    local c, ep, ef = e[1], e[2], e[3]
+    p = p + ep
+    f = f + ef
+    if c ~= '' then
+      if ep > 0 then redis.call('HINCRBY', hk, 'cp:' .. c, ep) end
+      if ef > 0 then redis.call('HINCRBY', hk, 'cf:' .. c, ef) end
+    end
+    if type(e[5]) == 'table' then
+      for _, b in ipairs(e[5]) do redis.call('HINCRBY', dk, b[1], b[2]) end
+      redis.call('HINCRBYFLOAT', dk, e[6], e[4])
+    end
+  end
+  if p > 0 then
+    redis.call('HINCRBY', hk, 'qp:' .. h.q, p)
+    redis.call('INCRBY', KEYS[ko + 3], p)
+  end
+  if f > 0 then
+    redis.call('HINCRBY', hk, 'qf:' .. h.q, f)
+    redis.call('INCRBY', KEYS[ko + 4], f)
+  end
+  redis.call('EXPIRE', hk, ARGV[ao + 2])
+end
+`;
+
+/** KEYS and ARGV of add_history. */
+export const HISTORY_SPEC = { keys: ['history', 'durations', 'queueProcessed', 'queueFailed'], args: ['historyJson', 'historyTtl'] } as const;

@@ -1,5 +1,5 @@
 import { Script } from '../script';
-import { EMBED_LUA, JOB_KEYS_LUA, PRESENT_LUA, SET_STATUS_LUA } from './lua-lib';
+import { EMBED_LUA, HISTORY_LUA, HISTORY_SPEC, JOB_KEYS_LUA, PRESENT_LUA, SET_STATUS_LUA } from './lua-lib';
 import { STATUS_FAILED, STATUS_WAITING } from '../../status-codes';
 
 /**
@@ -14,6 +14,10 @@ import { STATUS_FAILED, STATUS_WAITING } from '../../status-codes';
  * KEYS[5] processed       stat:processed
  * KEYS[6] fence           resque-ts:fenced:WID when pruning (what was done is noted there under
  *                         the SHA-1 of the bytes: `q`, or `f` + the record), else Keys.absent()
+ * KEYS[7] history         resque-ts:history:MINUTE (add_history in lua-lib.ts), or Keys.absent(): history off
+ * KEYS[8] durations       resque-ts:durations
+ * KEYS[9] queueProcessed  resque-ts:stat:processed:Q
+ * KEYS[10] queueFailed     resque-ts:stat:failed:Q
  * ARGV[1] mode            'requeue' | 'fail'
  * ARGV[2] recordHead      the record up to and including `"payload":`
  * ARGV[3] recordTail      the record from `,"exception":` to the closing brace
@@ -25,12 +29,15 @@ import { STATUS_FAILED, STATUS_WAITING } from '../../status-codes';
  * ARGV[8] verbatim        '1' if the bytes are a strict JSON object
  * ARGV[9] end             'tail': take the item at the tail (parked jobs requeued last-first keep
  *                         their order), else the head
+ * ARGV[10] historyJson     add_history's entries ('' = none)
+ * ARGV[11] historyTtl      the minute hash's TTL
+ * A failed job is counted in the history (processed and failed).
  * Returns the payload handled, false when the list is empty, -1 when that end changed.
  * A tracked job's status becomes FAILED (TTL) or, requeued, WAITING; its job:ID:pid goes.
  */
 export const recoverOne = new Script(
   'recover',
-  `${PRESENT_LUA}${SET_STATUS_LUA}${EMBED_LUA}${JOB_KEYS_LUA}
+  `${PRESENT_LUA}${SET_STATUS_LUA}${EMBED_LUA}${JOB_KEYS_LUA}${HISTORY_LUA}
 local side = 'LEFT'
 if ARGV[9] == 'tail' then side = 'RIGHT' end
 local head = redis.call('LINDEX', KEYS[1], side == 'LEFT' and 0 or -1)
@@ -51,6 +58,7 @@ if ARGV[1] ~= 'requeue' then
   redis.call('RPUSH', KEYS[3], record)
   redis.call('INCRBY', KEYS[4], 1)
   redis.call('INCRBY', KEYS[5], 1)
+  add_history(6, 9)
   if present(KEYS[6]) then redis.call('HSET', KEYS[6], redis.sha1hex(raw), 'f' .. record) end
 elseif present(KEYS[6]) then
   redis.call('HSET', KEYS[6], redis.sha1hex(raw), 'q')
@@ -67,7 +75,7 @@ end
 return raw
 `,
   {
-    keys: ['inflight', 'queue', 'failed', 'failedCount', 'processed', 'fence'],
-    args: ['mode', 'recordHead', 'recordTail', 'namespace', 'now', 'statusTtl', 'bytes', 'verbatim', 'end'],
+    keys: ['inflight', 'queue', 'failed', 'failedCount', 'processed', 'fence', ...HISTORY_SPEC.keys],
+    args: ['mode', 'recordHead', 'recordTail', 'namespace', 'now', 'statusTtl', 'bytes', 'verbatim', 'end', ...HISTORY_SPEC.args],
   } as const,
 );

@@ -1,5 +1,5 @@
 import { Script } from '../script';
-import { PRESENT_LUA } from './lua-lib';
+import { HISTORY_LUA, HISTORY_SPEC, PRESENT_LUA } from './lua-lib';
 import { STATUS_WAITING } from '../../status-codes';
 
 /**
@@ -24,6 +24,10 @@ import { STATUS_WAITING } from '../../status-codes';
  * KEYS[11] wake            resque-ts:scheduler:wake
  * KEYS[12] retried         resque-ts:stat:retried
  * KEYS[13] retriedQueue    resque-ts:stat:retried:Q
+ * KEYS[14] history         resque-ts:history:MINUTE (add_history in lua-lib.ts), or Keys.absent(): history off
+ * KEYS[15] durations       resque-ts:durations
+ * KEYS[16] queueProcessed  resque-ts:stat:processed:Q
+ * KEYS[17] queueFailed     resque-ts:stat:failed:Q
  * ARGV[1] headSha          SHA-1 of the job's bytes
  * ARGV[2] bytes            the payload (no delay) or the delayed item
  * ARGV[3] queue            the queue name
@@ -31,11 +35,14 @@ import { STATUS_WAITING } from '../../status-codes';
  * ARGV[5] now              unix seconds
  * ARGV[6] attempt          the attempt it runs as next
  * ARGV[7] retryAt          unix seconds (JSON number)
+ * ARGV[8] historyJson     add_history's entries ('' = none)
+ * ARGV[9] historyTtl      the minute hash's TTL
+ * The attempt is counted processed in the history.
  * Returns 1, or 0 when the job was not the in-flight head (nothing done).
  */
 export const retryJob = new Script(
   'retry-job',
-  `${PRESENT_LUA}
+  `${PRESENT_LUA}${HISTORY_LUA}
 local head = redis.call('LINDEX', KEYS[2], 0)
 if not head or redis.sha1hex(head) ~= ARGV[1] then return 0 end
 redis.call('LPOP', KEYS[2])
@@ -62,10 +69,11 @@ if present(KEYS[5]) then
 end
 redis.call('INCR', KEYS[12])
 redis.call('INCR', KEYS[13])
+add_history(13, 7)
 return 1
 `,
   {
-    keys: ['worker', 'inflight', 'processed', 'processedWorker', 'status', 'pid', 'target', 'queues', 'schedule', 'timestamps', 'wake', 'retried', 'retriedQueue'],
-    args: ['headSha', 'bytes', 'queue', 'ts', 'now', 'attempt', 'retryAt'],
+    keys: ['worker', 'inflight', 'processed', 'processedWorker', 'status', 'pid', 'target', 'queues', 'schedule', 'timestamps', 'wake', 'retried', 'retriedQueue', ...HISTORY_SPEC.keys],
+    args: ['headSha', 'bytes', 'queue', 'ts', 'now', 'attempt', 'retryAt', ...HISTORY_SPEC.args],
   } as const,
 );

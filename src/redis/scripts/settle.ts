@@ -1,5 +1,6 @@
 import { Script } from '../script';
 import { FINISH_SPEC, JOB_STEPS_LUA, POP_SPEC, RESERVE_SPEC } from './job-steps';
+import { HISTORY_LUA, HISTORY_SPEC } from './lua-lib';
 
 /**
  * The hot path, ONE round trip per batch: settle the batch's plain successes (pop_done), then
@@ -20,7 +21,11 @@ import { FINISH_SPEC, JOB_STEPS_LUA, POP_SPEC, RESERVE_SPEC } from './job-steps'
  * KEYS[11] status
  * KEYS[12] pid
  * KEYS[13] queue
- * KEYS[14..] reserveThenPidKeys   reserve_batch's worker, fence and queue pairs (when it reserves), then
+ * KEYS[14] history         resque-ts:history:MINUTE (add_history in lua-lib.ts), or Keys.absent(): history off
+ * KEYS[15] durations       resque-ts:durations
+ * KEYS[16] queueProcessed  resque-ts:stat:processed:Q
+ * KEYS[17] queueFailed     resque-ts:stat:failed:Q
+ * KEYS[18..] reserveThenPidKeys   reserve_batch's worker, fence and queue pairs (when it reserves), then
  *                                 the popped jobs' job:ID:pid keys
  * ARGV[1] doneCount             pop_done's count
  * ARGV[2] doneHeadSha           pop_done's headSha
@@ -34,28 +39,33 @@ import { FINISH_SPEC, JOB_STEPS_LUA, POP_SPEC, RESERVE_SPEC } from './job-steps'
  * ARGV[10] recordTail
  * ARGV[11] verbatim
  * ARGV[12] headSha
- * ARGV[13..] reserveArgs        reserve_batch's ARGV and queue names (when it reserves)
+ * ARGV[13] historyJson     add_history's entries ('' = none)
+ * ARGV[14] historyTtl      the minute hash's TTL
+ * ARGV[15..] reserveArgs        reserve_batch's ARGV and queue names (when it reserves)
  * Returns {popped, finished (0|1|2), batch|false|-1 (fenced)}.
  */
 const SETTLE_SPEC = {
-  keys: ['doneInflight', 'doneProcessed', 'doneProcessedWorker', ...FINISH_SPEC.keys],
-  args: ['doneCount', 'doneHeadSha', ...FINISH_SPEC.args],
+  keys: ['doneInflight', 'doneProcessed', 'doneProcessedWorker', ...FINISH_SPEC.keys, ...HISTORY_SPEC.keys],
+  args: ['doneCount', 'doneHeadSha', ...FINISH_SPEC.args, ...HISTORY_SPEC.args],
   restKeys: 'reserveThenPidKeys',
   restArgs: 'reserveArgs',
 } as const;
-const P = POP_SPEC.keys.length + FINISH_SPEC.keys.length;
-const A = POP_SPEC.args.length + FINISH_SPEC.args.length;
+const FK = POP_SPEC.keys.length + FINISH_SPEC.keys.length;
+const FA = POP_SPEC.args.length + FINISH_SPEC.args.length;
+const P = FK + HISTORY_SPEC.keys.length;
+const A = FA + HISTORY_SPEC.args.length;
 const RESERVE_ARGS = RESERVE_SPEC.args.length;
 export const settle = new Script(
   'settle',
-  `${JOB_STEPS_LUA}
+  `${JOB_STEPS_LUA}${HISTORY_LUA}
 local n = 0
 if #ARGV > ${A} then n = #ARGV - ${A + RESERVE_ARGS} end
 local pk = ${P}
 if n > 0 then pk = ${P} + 2 + 2 * n end
 local popped = pop_done(0, 0, pk)
 local finished = 0
-if ARGV[${A}] ~= '' then finished = finish_job(${POP_SPEC.keys.length}, ${POP_SPEC.args.length}) end
+if ARGV[${FA}] ~= '' then finished = finish_job(${POP_SPEC.keys.length}, ${POP_SPEC.args.length}) end
+if popped > 0 or finished == 1 then add_history(${FK}, ${FA}) end
 redis.call('DEL', KEYS[${POP_SPEC.keys.length + 1}])
 if n == 0 then return {popped, finished, false} end
 return {popped, finished, reserve_batch(${P}, ${A}, n)}
