@@ -32,6 +32,7 @@ import { resumeCommand } from './commands/resume';
 import { restartCommand } from './commands/restart';
 import { queuesCommand } from './commands/queues';
 import { healthCommand } from './commands/health';
+import { metricsCommand } from './commands/metrics';
 import { startCommand } from './commands/start';
 import { versionCommand } from './commands/version';
 import { commandUsageLine, usageLine } from './usage';
@@ -52,6 +53,7 @@ export const COMMANDS: readonly Command<unknown>[] = [
   resumeCommand,
   restartCommand,
   healthCommand,
+  metricsCommand,
   demoCommand,
   helpCommand(() => COMMANDS),
   versionCommand,
