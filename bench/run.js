@@ -4,7 +4,8 @@
  * `npm run bench`: resque-ts against node-resque 9.7.1 and BullMQ 5 on one private redis-server.
  *   1. Drain N no-op jobs (queue filled first, workers started after; time from the first
  *      observed processed job to stat:processed >= N, polled every 5 ms):
- *      ours default (child processes) ×1/×4, ours --in-process ×1/×4, ours --jobs-per-child=1 ×2
+ *      ours default (child processes) ×1/×4, ours --in-process ×1/×4 (and ×4 / ×1 with --no-history,
+ *      for the cost of the history writes), ours --jobs-per-child=1 ×2
  *      (BENCH_STRICT_JOBS jobs), node-resque Worker ×1/×4 (in one separate process), BullMQ
  *      Worker at concurrency 16 (in-process processor) and sandboxed at concurrency 4 (processor
  *      file, BullMQ's child processes), each in a separate process; BullMQ is timed from
@@ -109,6 +110,9 @@ const VARIANTS = [
   { id: 'ours-default-x4', label: 'ours default ×4 (child)', kind: 'ours', args: ['--count=4'] },
   { id: 'ours-inproc-x1', label: 'ours --in-process ×1', kind: 'ours', args: ['--count=1', '--in-process'] },
   { id: 'ours-inproc-x4', label: 'ours --in-process ×4', kind: 'ours', args: ['--count=4', '--in-process'] },
+  // the cost of the history writes (issue 14): the same drains without them
+  { id: 'ours-default-x4-nohist', label: 'ours default ×4 --no-history', kind: 'ours', args: ['--count=4', '--no-history'] },
+  { id: 'ours-inproc-x1-nohist', label: 'ours --in-process ×1 --no-history', kind: 'ours', args: ['--count=1', '--in-process', '--no-history'] },
   { id: 'ours-strict-x2', label: 'ours --jobs-per-child=1 ×2', kind: 'ours', args: ['--count=2', '--jobs-per-child=1'], strict: true },
   { id: 'nr-x1', label: 'node-resque Worker ×1', kind: 'nr', workers: 1 },
   { id: 'nr-x4', label: 'node-resque Worker ×4 (1 process)', kind: 'nr', workers: 4 },
@@ -1126,6 +1130,8 @@ function buildReport({ startedAt, durationSec, machine: m, drains, footprint, en
     { name: `drain ${fpN}: ours --count=4 / node-resque ×4`, value: ratio(fp('ours-default-x4'), fp('nr-x4')), unit: '×', target: { min: 4 } },
     { name: `drain ${fpN}: ours --count=4 / BullMQ c16 (in-process) †`, value: ratio(fp('ours-default-x4'), fp('bullmq-c16')), unit: '×', target: { min: 1.5 } },
     { name: `drain ${fmt(CFG.jobs / 1000)}k: ours default ×4 / BullMQ sandboxed c4 †`, value: ratio(d('ours-default-x4'), d('bullmq-sandbox-c4')), unit: '×', target: { min: 4 } },
+    { name: `drain ${fmt(CFG.jobs / 1000)}k, history on / off: default ×4`, value: ratio(d('ours-default-x4'), d('ours-default-x4-nohist')), unit: '×', target: { min: 0.95 } },
+    { name: `drain ${fmt(CFG.jobs / 1000)}k, history on / off: --in-process ×1`, value: ratio(d('ours-inproc-x1'), d('ours-inproc-x1-nohist')), unit: '×', target: { min: 0.95 } },
   ].map((t) => ({ ...t, value: rnd(t.value), met: mark(t.value, t.target) }));
   out.push(table(`Targets${CFG.quick ? ' (QUICK: reduced sizes, indicative only)' : ''}`, ['target', 'value', 'wanted', ''],
     targets.map((t) => [t.name, fmt(t.value, t.unit === '×' ? 2 : 1) + (t.unit === '×' ? '×' : ` ${t.unit}`), targetText(t.target, t.unit), t.met])));

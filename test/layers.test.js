@@ -18,6 +18,8 @@ const LAYERS = [
   ['esm/', 7, 'package'],
   ['cli/', 6, 'cli'],
   ['worker/', 5, 'worker'],
+  ['metrics/', 5, 'metrics'], // over the admin API, beside the workers
+  ['web/', 5, 'web'], // the dashboard, over the admin API
   ['engine/', 4, 'engine'],
   ['api/', 4, 'api'],
   ['resque.ts', 4, 'client'],

@@ -42,7 +42,8 @@ for (const engine of [[], ['--in-process']]) {
     const waits = [...w.output.matchAll(/starting another in ([\d.]+) s/g)].map((m) => Number(m[1]));
     // Two seats, each waiting 1 s, 2 s, then at most what is left of the 5 s: never every second.
     assert.deepEqual(waits.slice(0, 4), [1, 1, 2, 2], `each seat waits 1 s, then 2 s: ${waits}\n${w.output}`);
-    assert.ok(waits.slice(4).every((s) => s > 1 && s <= 4), `then 4 s or what is left of 5 s: ${waits}`);
+    // (what is left depends on how long each start took: on a loaded machine, under 1 s)
+    assert.ok(waits.slice(4).every((s) => s > 0 && s <= 4), `then 4 s or what is left of 5 s: ${waits}`);
     const died = (w.output.match(/A child worker died/g) ?? []).length;
     assert.ok(died <= 8, `${died} restarts in 5 s (before: two a second, forever)\n${w.output}`);
     assert.doesNotMatch(w.output, INTERNALS);

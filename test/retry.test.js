@@ -34,7 +34,7 @@ for (const engine of [[], ['--in-process'], ['--jobs-per-child=1']]) {
     assert.equal(await r.get(k('resque-ts:stat:retried')), '2');
     assert.equal(await r.get(k('resque-ts:stat:retried:default')), '2');
     assert.match(w.output, /Retry\\Flaky \(queue: default, attempt: 1, pid: \d+\) - Retrying .*: Error: not yet \(attempt 1\); attempt 2 in 0 s/);
-    assert.match(w.output, /attempt: 3, pid: \d+\) - Done/);
+    await w.waitForOutput(/attempt: 3, pid: \d+\) - Done/); // logged right after the status is written
   });
 }
 

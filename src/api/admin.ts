@@ -20,10 +20,34 @@ import { listQueues, peekQueue, type PeekedItem, type QueueSummary } from './que
 import { readStats, readWorkerCounters, type ResqueStats, type WorkerCounters } from './stats';
 import { readWorker, readWorkers, type RegisteredWorker } from './workers';
 import { readInfo, type ResqueInfo } from './info';
+import { delayedSize, dueSecond, editItem, peekDelayed } from '../store/delayed';
+import { listSchedules, removeSchedule, readSchedules, runScheduleNow, type ScheduleInfo } from '../store/schedules';
 import { readJobStatus, type JobStatusView } from './job-status';
 import { clearQueue, removeQueue } from '../store/queues';
 import { pausedAll, requestRestart, requestWorker, setPauseAll, type WorkerRequest } from '../store/control';
 import { readDurations, readHistory, readQueueCounters, type DurationHistogram, type HistoryMinute, type QueueCounters } from './history';
+
+/** The delayed queue's admin (ResqueAdmin#delayed): items by their exact bytes, as any peer wrote them. */
+export interface DelayedAdmin {
+  /** Delayed jobs in all. */
+  size(): Promise<number>;
+  /** Due seconds (unix), in order, a window of them. */
+  timestamps(offset?: number, limit?: number): Promise<number[]>;
+  /** The items due at `ts`, as stored. */
+  items(ts: number, offset?: number, limit?: number): Promise<string[]>;
+  /** Remove the item `raw` due at `ts`; resolves how many copies went (0: gone already). */
+  remove(ts: number, raw: string): Promise<number>;
+  /** Make the item `raw` due now (the scheduler moves it within its next pass). */
+  promote(ts: number, raw: string): Promise<number>;
+}
+
+/** Recurring schedules (resque-scheduler's persistent_schedules). */
+export interface SchedulesAdmin {
+  list(): Promise<ScheduleInfo[]>;
+  /** Enqueue the schedule's job now (its next ticks are unchanged); resolves the job id. */
+  run(name: string): Promise<string | undefined>;
+  remove(name: string): Promise<boolean>;
+}
 
 /** The failed list's admin (ResqueAdmin#failed). */
 export interface FailedAdmin {
@@ -127,6 +151,11 @@ export class ResqueAdmin {
     return clearQueue(await this.redis(), this.keys, queue);
   }
 
+  /** Remove one job from a queue by its exact bytes (the first copy); resolves whether one went. */
+  async removeQueued(queue: string, raw: string): Promise<boolean> {
+    return (await (await this.redis()).lrem(this.keys.queue(queue), 1, raw)) > 0;
+  }
+
   /** Delete a queue and forget its name; resolves how many jobs it held. */
   async removeQueue(queue: string): Promise<number> {
     return removeQueue(await this.redis(), this.keys, queue);
@@ -205,6 +234,34 @@ export class ResqueAdmin {
       remove: async (target) => removeFailed(await redis(), keys, target),
       clear: async () => clearFailures(await redis(), keys),
       clearRetried: async () => clearRetried(await redis(), keys),
+    };
+  }
+
+  /** The delayed queue (src/store/delayed.ts). */
+  get delayed(): DelayedAdmin {
+    const redis = (): Promise<Redis> => this.redis();
+    const keys = this.keys;
+    return {
+      size: async () => delayedSize(await redis(), keys),
+      timestamps: async (offset = 0, limit = 100) => (await (await redis()).zrange(keys.delayedSchedule(), offset, offset + limit - 1)).map(Number),
+      items: async (ts, offset = 0, limit = 100) => peekDelayed(await redis(), keys, ts, offset, limit),
+      remove: async (ts, raw) => editItem(await redis(), keys, ts, raw),
+      promote: async (ts, raw) => editItem(await redis(), keys, ts, raw, dueSecond(Date.now())),
+    };
+  }
+
+  /** Recurring schedules. */
+  get schedules(): SchedulesAdmin {
+    const redis = (): Promise<Redis> => this.redis();
+    const keys = this.keys;
+    return {
+      list: async () => listSchedules(await redis(), keys),
+      run: async (name) => {
+        const r = await redis();
+        const config = (await readSchedules(r, keys)).get(name);
+        return config ? runScheduleNow(r, keys, config) : undefined;
+      },
+      remove: async (name) => removeSchedule(await redis(), keys, name),
     };
   }
 

@@ -91,6 +91,12 @@ export async function listFailed(redis: Redis, keys: Keys, filter: FailedFilter 
   const out: FailedRecord[] = [];
   let seen = 0;
   if (limit <= 0) return out;
+  const { offset: _o, limit: _l, ...rest } = filter;
+  if (Object.keys(rest).length === 0) {
+    // No filter: the page is a range of the list (a page deep in 100,000 records reads only it).
+    const raws = await redis.lrange(keys.failed(), offset, offset + limit - 1);
+    return raws.map((raw, i) => { const e = failureEntry(offset + i, raw); return { ...e, ref: refOf(e.index, e.raw) }; });
+  }
   await walk(redis, keys, (e) => {
     if (!matchesFilter(e, filter)) return true;
     if (seen++ >= offset) out.push({ ...e, ref: refOf(e.index, e.raw) });

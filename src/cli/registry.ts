@@ -33,6 +33,7 @@ import { restartCommand } from './commands/restart';
 import { queuesCommand } from './commands/queues';
 import { healthCommand } from './commands/health';
 import { metricsCommand } from './commands/metrics';
+import { webCommand } from './commands/web';
 import { startCommand } from './commands/start';
 import { versionCommand } from './commands/version';
 import { commandUsageLine, usageLine } from './usage';
@@ -54,6 +55,7 @@ export const COMMANDS: readonly Command<unknown>[] = [
   restartCommand,
   healthCommand,
   metricsCommand,
+  webCommand,
   demoCommand,
   helpCommand(() => COMMANDS),
   versionCommand,

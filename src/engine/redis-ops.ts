@@ -108,6 +108,8 @@ export class RedisWorkerOps implements WorkerOps {
   }
 
   async close(): Promise<void> {
+    // What the settles held back of the history (a best effort: Redis may be gone).
+    await this.jobs.flushHistory().catch(() => undefined);
     const all = [...this.blockers.values()];
     this.blockers.clear();
     await Promise.all(all.map((p) => p.then((c) => c.disconnect(), () => undefined)));

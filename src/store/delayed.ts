@@ -178,3 +178,11 @@ export async function editMatching(redis: Redis, keys: Keys, m: DelayedMatch, op
   }
   return found;
 }
+
+/** Remove one exact delayed item at `ts` (or, with `toTs`, move it there); resolves how many copies were taken. */
+export async function editItem(redis: Redis, keys: Keys, ts: number, raw: string, toTs?: number): Promise<number> {
+  return Number(await editDelayed.call(redis, {
+    keys: { delayed: keys.delayed(ts), schedule: keys.delayedSchedule(), timestamps: keys.timestamps(raw), target: toTs !== undefined ? keys.delayed(toTs) : keys.absent(), wake: keys.schedulerWake() },
+    args: { item: raw, ts, toTs: toTs !== undefined ? toTs : '' },
+  }));
+}

@@ -67,6 +67,22 @@ export class HistoryBatch {
     }
   }
 
+  /** Add another batch's counts (of the same queue) to this one. */
+  merge(other: HistoryBatch): void {
+    for (const [c, t] of other.byClass) {
+      const mine = this.byClass.get(c);
+      if (!mine) {
+        this.byClass.set(c, { processed: t.processed, failed: t.failed, sum: t.sum, timed: t.timed, buckets: new Map(t.buckets) });
+        continue;
+      }
+      mine.processed += t.processed;
+      mine.failed += t.failed;
+      mine.sum += t.sum;
+      mine.timed ||= t.timed;
+      for (const [b, n] of t.buckets) mine.buckets.set(b, (mine.buckets.get(b) ?? 0) + n);
+    }
+  }
+
   get empty(): boolean {
     return this.byClass.size === 0;
   }

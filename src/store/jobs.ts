@@ -34,6 +34,10 @@ import type { Settlement } from '../settlement';
 import type { ScriptArg } from '../redis/script';
 import { FINISH_SPEC, RESERVE_SPEC, type FinishArg, type FinishKey } from '../redis/scripts/job-steps';
 import { HistoryBatch, historyParams } from './history';
+import { writeHistory } from '../redis/scripts/history';
+
+/** Milliseconds plain successes' history may be held before a settle writes it. */
+export const HISTORY_HOLD_MS = 1000;
 
 interface FinishParams {
   keys: Record<FinishKey, string>;
@@ -54,6 +58,8 @@ export const RESERVE_CHUNK = 100;
 export class WorkerJobs {
   private readonly failures: FailureBackend;
   private emptyFinish: FinishParams | undefined;
+  /** History of plain successes not written yet, per queue, and since when it is held. */
+  private readonly held = new Map<string, { batch: HistoryBatch; since: number }>();
 
   constructor(
     private readonly redis: () => Promise<Redis>,
@@ -66,14 +72,46 @@ export class WorkerJobs {
     this.failures = failures ?? new RedisFailureBackend(redis, keys);
   }
 
-  /** add_history's KEYS and ARGV for these settled attempts of `queue` (a failed one: `failed`). */
-  private historyOf(queue: string, jobs: readonly Reserved[], last?: { r: Reserved; s: Settlement }): HistoryParams {
-    if (!this.history) return historyParams(this.keys, undefined);
-    const batch = new HistoryBatch(queue);
-    for (const r of jobs) batch.add(r.job?.className ?? '', false, r.ranMs);
+  /**
+   * add_history's KEYS and ARGV for these settled attempts of `queue` (a failed one: `failed`).
+   * Plain successes are held and written with the queue's first settle after HISTORY_HOLD_MS (the
+   * hot path writes history about once a second, not with every batch); any other outcome writes
+   * at once, with what was held. `commit()` is called once the script succeeded, so a settle sent
+   * again after a lost reply counts nothing twice. flushHistory() writes what is held at shutdown.
+   */
+  private historyOf(queue: string, jobs: readonly Reserved[], last?: { r: Reserved; s: Settlement }): { params: HistoryParams; commit(): void } {
+    const none = { params: historyParams(this.keys, undefined), commit: (): void => undefined };
+    if (!this.history) return none;
+    const current = new HistoryBatch(queue);
+    for (const r of jobs) current.add(r.job?.className ?? '', false, r.ranMs);
     // Settled here: done, skipped, failed, a retried attempt (requeued ones never ran to an end).
-    if (last && last.s.kind !== 'requeue' && last.r.queue === queue) batch.add(last.r.job?.className ?? '', last.s.kind === 'failed', last.r.ranMs);
-    return historyParams(this.keys, batch);
+    if (last && last.s.kind !== 'requeue' && last.r.queue === queue) current.add(last.r.job?.className ?? '', last.s.kind === 'failed', last.r.ranMs);
+    if (current.empty) return none;
+    const held = this.held.get(queue);
+    const plain = !last || (last.s.kind === 'done' && !last.r.tracked);
+    if (plain && (!held || Date.now() - held.since < HISTORY_HOLD_MS)) {
+      return {
+        params: none.params,
+        commit: () => {
+          const h = this.held.get(queue) ?? { batch: new HistoryBatch(queue), since: Date.now() };
+          h.batch.merge(current);
+          this.held.set(queue, h);
+        },
+      };
+    }
+    if (held) current.merge(held.batch);
+    return { params: historyParams(this.keys, current), commit: () => { if (this.held.get(queue) === held) this.held.delete(queue); } };
+  }
+
+  /** Write the history held back (at shutdown): one script per queue that has some. */
+  async flushHistory(): Promise<void> {
+    const held = [...this.held.values()];
+    this.held.clear();
+    for (const h of held) {
+      if (h.batch.empty) continue;
+      const p = historyParams(this.keys, h.batch);
+      await writeHistory.call(await this.redis(), { keys: p.keys, args: p.args });
+    }
   }
 
   /** Take up to `max` jobs: one script call per RESERVE_CHUNK queues, in priority order, until one has jobs. */
@@ -102,7 +140,7 @@ export class WorkerJobs {
     const popArgs = first ? { doneCount: done.length, doneHeadSha: sha1(first) } : { doneCount: 0, doneHeadSha: '' };
     const fin = last ? await this.finishParams(last.r, last.s) : this.noFinish();
     // One queue per settle: the batch's, or the job that ended it (in the same in-flight list).
-    const hist = this.historyOf(first?.queue ?? last?.r.queue ?? '', done, last);
+    const { params: hist, commit } = this.historyOf(first?.queue ?? last?.r.queue ?? '', done, last);
     // The round trip reserves from the first RESERVE_CHUNK queues; the rest, if it found none there.
     const firstQueues = queues.slice(0, RESERVE_CHUNK);
     const reserving = firstQueues.length > 0 ? this.reserveParams(firstQueues, childPid, max) : undefined;
@@ -112,6 +150,7 @@ export class WorkerJobs {
     const reply = (await settle.callBuffer(await this.redis(), {
       keys: { ...pop, ...fin.keys, ...hist.keys }, args: { ...popArgs, ...fin.args, ...hist.args }, restKeys: [...rk, ...pidKeys], restArgs: ra,
     })) as [unknown, unknown, unknown];
+    commit();
     const got = this.claim(firstQueues, reply[2]);
     if (got || queues.length <= RESERVE_CHUNK) return got;
     return this.reserve(queues.slice(RESERVE_CHUNK), childPid, max);
@@ -162,8 +201,9 @@ export class WorkerJobs {
   async finish(r: Reserved, s: Settlement): Promise<void> {
     if (s.kind === 'retry') return this.retry(r, s);
     const { keys, args } = await this.finishParams(r, s);
-    const hist = this.historyOf(r.queue, [], { r, s });
+    const { params: hist, commit } = this.historyOf(r.queue, [], { r, s });
     await finish.callBuffer(await this.redis(), { keys: { ...keys, ...hist.keys }, args: { ...args, ...hist.args } });
+    commit();
   }
 
   /**
@@ -180,7 +220,7 @@ export class WorkerJobs {
     const bytes = delayed ? withTopField(withTopField(r.raw, 'queue', phpJsonEncode(r.queue)), 'attempt', String(s.attempt)) : payload;
     const id = r.job?.id;
     const prefix = r.job?.prefix ?? '';
-    const hist = this.historyOf(r.queue, [], { r, s });
+    const { params: hist, commit } = this.historyOf(r.queue, [], { r, s });
     await retryJob.call(await this.redis(), {
       keys: {
         worker: k.worker(this.workerId), inflight: this.inflight(r.queue), processed: k.stat('processed'), processedWorker: k.stat('processed', this.workerId),
@@ -191,6 +231,7 @@ export class WorkerJobs {
       },
       args: { headSha: sha1(r), bytes, queue: r.queue, ts: ts ?? '', now: unixNow(now), attempt: s.attempt, retryAt: ts ?? Math.floor(now / 1000), ...hist.args },
     });
+    commit();
   }
 
   private async finishParams(r: Reserved, s: Settlement): Promise<FinishParams> {

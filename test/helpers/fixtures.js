@@ -61,4 +61,16 @@ async function loadInto(r, ns, fixture) {
   }
 }
 
-module.exports = { FIXTURES, loadFixture, fixtureKey, fixtureKeys, richArgs, loadInto };
+/**
+ * Load captures as live peers on another host: `vm:` (the capture machine, which is also this
+ * one's name here) becomes `peerhost:`, and their heartbeats (Ruby's hash, node-resque's ping)
+ * are made fresh, so our workers' pruning leaves them be.
+ */
+async function loadLivePeers(r, ns, names) {
+  for (const name of names) await loadInto(r, ns, JSON.parse(JSON.stringify(loadFixture(name)).replaceAll('vm:', 'peerhost:')));
+  const beats = await r.hgetall(`${ns}:workers:heartbeat`);
+  for (const id of Object.keys(beats)) await r.hset(`${ns}:workers:heartbeat`, id, new Date().toISOString());
+  for (const ping of await r.keys(`${ns}:worker:ping:*`)) await r.set(ping, JSON.stringify({ ...JSON.parse(await r.get(ping)), time: Math.floor(Date.now() / 1000) }));
+}
+
+module.exports = { FIXTURES, loadFixture, fixtureKey, fixtureKeys, richArgs, loadInto, loadLivePeers };
