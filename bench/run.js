@@ -43,6 +43,7 @@ const { openBullQueue, fillBull, cleanPrefix } = require('./lib/bullmq-client');
 const { snapshotBuild } = require('./lib/snapshot');
 const { summary, percentile, mean, fmt, table } = require('./lib/stats');
 const { runDelayedBench, delayedRows } = require('./delayed');
+const { runDashboardBench, dashboardRows } = require('./dashboard');
 
 const ROOT = path.resolve(__dirname, '..');
 /** The private copy of bin/ + dist/ the run uses (bench/lib/snapshot.js), set in main(). */
@@ -91,6 +92,9 @@ const CFG = Object.freeze({
   stallLimitMs: 30000, // no progress for this long: the variant stalled
   stopLimitMs: 20000,
   // Delayed jobs (bench/delayed.js)
+  // The dashboard (bench/dashboard.js)
+  dashQueueJobs: intEnv('BENCH_DASH_JOBS', QUICK ? 100000 : 1000000),
+  dashFailed: intEnv('BENCH_DASH_FAILED', QUICK ? 10000 : 100000),
   delayedOne: QUICK ? 500 : 2000,
   delayedBulk: QUICK ? 10000 : 100000,
   delayedMoverJobs: QUICK ? 10000 : 100000,
@@ -134,7 +138,7 @@ const TIMING = {
 };
 
 /** BENCH_ONLY=name,name,…: run only these drain variants and/or groups (debugging aid). */
-const GROUPS = ['footprint', 'enqueue', 'latency', 'startup', 'delayed'];
+const GROUPS = ['footprint', 'enqueue', 'latency', 'startup', 'delayed', 'dashboard'];
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((x) => x.trim()).filter(Boolean)) : undefined;
 for (const name of ONLY ?? []) {
   if (!GROUPS.includes(name) && !variantById(name)) {
@@ -733,6 +737,7 @@ async function main() {
   const enqueue = { ...Object.fromEntries(Object.keys(ENQUEUE_ROWS).map((k) => [k, []])), errors: [] };
   const latency = { ours: [], nr: [], errors: [] };
   const startup = Object.fromEntries(STARTUP_VARIANTS.map((v) => [v.id, { label: v.label, runs: [], errors: [] }]));
+  let dashboard = { pages: {}, errors: [] };
   let delayed = { enqueueOne: [], enqueueBulk: [], mover: { ours: [], nr: [] }, lateness: { ours: [], nr: [] }, failedRetry: [], errors: [] };
 
   /** One drain, logged and stored in `into` (a drains / footprint entry). */
@@ -812,6 +817,9 @@ async function main() {
         build: BUILD, failedRecords: CFG.failedRetryRecords,
       });
     }
+    if (wanted('dashboard')) {
+      dashboard = await runDashboardBench({ port: server.port, log, rounds: CFG.rounds, ns: (what) => freshNamespace(what), build: BUILD, queueJobs: CFG.dashQueueJobs, failedRecords: CFG.dashFailed });
+    }
   } finally {
     admin.disconnect();
   }
@@ -820,7 +828,7 @@ async function main() {
   await server.stop();
 
   const durationSec = (now() - t0) / 1000;
-  const result = buildReport({ startedAt, durationSec, machine: mach, drains, footprint, enqueue, latency, startup, delayed });
+  const result = buildReport({ startedAt, durationSec, machine: mach, drains, footprint, enqueue, latency, startup, delayed, dashboard });
   process.stdout.write(`${result.text}\n`);
 
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
@@ -852,7 +860,7 @@ function targetText(target, unit) {
 /** Column of a role in the per-process breakdown. */
 const BREAKDOWN_COLUMN = { supervisor: 'supervisor', worker: 'worker', process: 'worker', child: 'job process', 'sandbox child': 'job process' };
 
-function buildReport({ startedAt, durationSec, machine: m, drains, footprint, enqueue, latency, startup, delayed }) {
+function buildReport({ startedAt, durationSec, machine: m, drains, footprint, enqueue, latency, startup, delayed, dashboard }) {
   const out = [];
   const rnd = (x, d = 3) => (typeof x === 'number' && Number.isFinite(x) ? Number(x.toFixed(d)) : null);
   const sum = (xs) => {
@@ -1116,6 +1124,10 @@ function buildReport({ startedAt, durationSec, machine: m, drains, footprint, en
   out.push(perRoundTable('Ratios ours / BullMQ per round (jobs/s, same round)', bullPerRound));
   out.push('');
 
+  if (Object.keys(dashboard.pages).length) {
+    out.push(table(`Dashboard page times, ms (median of ${5} fetches, median over rounds) on a queue of ${fmt(dashboard.queueJobs)} jobs and ${fmt(dashboard.failedRecords)} failure records`, ['page', 'path', 'ms', 'target'], dashboardRows(dashboard, fmt)));
+    out.push('');
+  }
   if (delayed.enqueueOne.length || delayed.mover.ours.length || delayed.lateness.ours.length) {
     out.push(table('Delayed jobs (medians over rounds; lateness over every sample)', ['', 'ours', 'node-resque', 'ours / node-resque'], delayedRows(delayed, fmt)));
     out.push('');
@@ -1143,6 +1155,7 @@ function buildReport({ startedAt, durationSec, machine: m, drains, footprint, en
     ...latency.errors.map((er) => `latency ${er.kind} round ${er.round}: ${er.message}`),
     ...Object.entries(startup).flatMap(([id, x]) => x.errors.map((er) => `startup ${id} round ${er.round} run ${er.run}: ${er.message}`)),
     ...delayed.errors.map((er) => `delayed ${er.step}: ${er.message}`),
+    ...dashboard.errors.map((er) => `dashboard ${er.step}: ${er.message}`),
   ];
   if (errors.length) out.push('', 'ERRORS / WARNINGS:', ...errors.map((x) => `  ${x}`));
   out.push(`total duration: ${fmt(durationSec, 1)} s`);
@@ -1170,7 +1183,7 @@ function buildReport({ startedAt, durationSec, machine: m, drains, footprint, en
         drain: drainSum, footprint: fpSum, enqueue: enqSum, latency: latSum, startup: stSum, rss: rssSum,
         ratios: nrRatios, ratiosPerRound: nrPerRound, ratiosBullmq: bullRatios, ratiosBullmqPerRound: bullPerRound, targets,
       },
-      raw: { drains, footprint, enqueue, latency, startup, delayed },
+      raw: { drains, footprint, enqueue, latency, startup, delayed, dashboard },
       errors,
       text,
     },

@@ -73,7 +73,9 @@ async function page(t) {
 
 test('every page loads in the browser, shows the peers\' state and ours, and is screenshotted', async (t) => {
   const { p, seen } = await page(t);
-  const [failedRef] = (await new ResqueAdmin({ redis: srv.url, namespace: ns }).failed.list({ limit: 1 }).then(async (x) => x)).map((x) => x.ref);
+  const admin = new ResqueAdmin({ redis: srv.url, namespace: ns });
+  t.after(() => admin.close());
+  const [failedRef] = (await admin.failed.list({ limit: 1 })).map((x) => x.ref);
   const pages = [
     ['overview', '/', /Overview/], ['queues', '/queues', /Queues/], ['queue', '/queues/default', /Queue default/],
     ['workers', '/workers', /Workers/], ['failed', '/failed', /Failed jobs/], ['failed-record', `/failed/${encodeURIComponent(failedRef)}`, /Failed: /],

@@ -76,11 +76,24 @@ export function matchesFilter(e: FailureEntry, f: FailedFilter): boolean {
   return true;
 }
 
+/** How a name appears inside any peer's JSON record, when that is certain (else undefined). */
+function spelled(name: string | undefined): string | undefined {
+  if (name === undefined || !/^[ -~]*$/.test(name) || name.includes('/')) return undefined;
+  return JSON.stringify(name);
+}
+
 /** Walk the list in chunks; `visit` returns false to stop. */
-async function walk(redis: Redis, keys: Keys, visit: (e: FailureEntry) => boolean | void): Promise<void> {
+async function walk(redis: Redis, keys: Keys, visit: (e: FailureEntry) => boolean | void, filter?: FailedFilter): Promise<void> {
+  // Checked on the bytes first, so records that cannot match are never decoded: the text filter,
+  // and the queue, class and exception names as every peer's JSON spells them (printable ASCII
+  // without '/', which PHP and cjson escape: there the record is decoded to know).
+  const needles = [filter?.search, ...[filter?.queue, filter?.class, filter?.exception].map(spelled)].filter((n): n is string => n !== undefined);
   for (let start = 0; ; start += FAILED_CHUNK) {
     const raws = await redis.lrange(keys.failed(), start, start + FAILED_CHUNK - 1);
-    for (const [i, raw] of raws.entries()) if (visit(failureEntry(start + i, raw)) === false) return;
+    for (const [i, raw] of raws.entries()) {
+      if (needles.some((n) => !raw.includes(n))) continue;
+      if (visit(failureEntry(start + i, raw)) === false) return;
+    }
     if (raws.length < FAILED_CHUNK) return;
   }
 }
@@ -101,14 +114,14 @@ export async function listFailed(redis: Redis, keys: Keys, filter: FailedFilter 
     if (!matchesFilter(e, filter)) return true;
     if (seen++ >= offset) out.push({ ...e, ref: refOf(e.index, e.raw) });
     return out.length < limit;
-  });
+  }, filter);
   return out;
 }
 
 export async function countFailed(redis: Redis, keys: Keys, filter: FailedFilter = {}): Promise<number> {
   if (Object.keys(filter).length === 0) return redis.llen(keys.failed());
   let n = 0;
-  await walk(redis, keys, (e) => { if (matchesFilter(e, filter)) n++; });
+  await walk(redis, keys, (e) => { if (matchesFilter(e, filter)) n++; }, filter);
   return n;
 }
 
@@ -149,7 +162,7 @@ async function act(redis: Redis, keys: Keys, action: 'remove' | 'retry' | 'keep'
     pairs = (typeof target === 'string' ? [target] : (target as readonly string[])).map(parseRef);
   } else {
     pairs = [];
-    await walk(redis, keys, (e) => { if (matchesFilter(e, target as FailedFilter)) pairs.push({ index: e.index, sha: sha16(e.raw) }); });
+    await walk(redis, keys, (e) => { if (matchesFilter(e, target as FailedFilter)) pairs.push({ index: e.index, sha: sha16(e.raw) }); }, target as FailedFilter);
   }
   let done = 0;
   let missing = 0;

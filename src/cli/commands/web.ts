@@ -5,12 +5,12 @@
  * refused (exit 2) unless --read-only. Runs until QUIT, TERM, INT or HUP (exit 0); exit 1 when
  * the port cannot be bound.
  */
-import { catchOptionErrors, fromFlag, parseFlags } from '../args';
+import { catchOptionErrors, parseFlags } from '../args';
 import type { Command, Io, ParseResult } from '../command';
 import { clientFlags, clientSettings, connectionOf, type ClientSettings } from '../client';
 import { ResqueAdmin } from '../../api/admin';
 import { OptionError } from '../../errors';
-import { installSignals } from '../../worker/signals';
+import { listenFlags, listenOf, serveUntilStopped } from '../serve';
 import type { DashboardAuth } from '../../web/security';
 
 export interface WebOptions {
@@ -26,8 +26,7 @@ export interface WebOptions {
 export const WEB_PORT = 5678;
 
 const FLAGS = clientFlags([
-  { name: 'host', kind: 'string', value: 'ADDRESS', default: '127.0.0.1', help: 'address to listen on (0.0.0.0: every interface)' },
-  { name: 'port', kind: 'number', value: 'N', default: String(WEB_PORT), help: 'port to listen on (0: any free one, printed)' },
+  ...listenFlags(WEB_PORT),
   { name: 'read-only', kind: 'boolean', default: 'off', help: 'show everything, change nothing' },
   { name: 'token', kind: 'string', value: 'T', variables: ['RESQUE_WEB_TOKEN'], default: 'none', help: 'require this bearer token (or ?token=T once)' },
   { name: 'basic-auth', kind: 'string', value: 'USER:PASS', variables: ['RESQUE_WEB_BASIC_AUTH'], default: 'none', help: 'require HTTP basic auth' },
@@ -45,9 +44,7 @@ export const webCommand: Command<WebOptions> = {
     return catchOptionErrors<WebOptions>(() => {
       const { flags, words } = parseFlags(argv, FLAGS, webCommand);
       if (words.length > 0) throw new OptionError(`Unexpected argument "${words[0] ?? ''}" after "web".`);
-      const src = fromFlag(flags, 'port');
-      const port = src ? Number(src.text) : WEB_PORT;
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new OptionError(`Invalid value for --port: ${JSON.stringify(src?.text)} (expected 0–65535).`);
+      const { host, port } = listenOf(flags, WEB_PORT);
       const token = flags.get('token') ?? (env['RESQUE_WEB_TOKEN'] || undefined);
       const basic = flags.get('basic-auth') ?? (env['RESQUE_WEB_BASIC_AUTH'] || undefined);
       if (token !== undefined && basic !== undefined) throw new OptionError('resque web: --token or --basic-auth, not both.');
@@ -60,7 +57,6 @@ export const webCommand: Command<WebOptions> = {
         if (i <= 0 || i === basic.length - 1) throw new OptionError('resque web: --basic-auth=USER:PASS.');
         auth = { basic: { user: basic.slice(0, i), password: basic.slice(i + 1) } };
       }
-      const host = flags.get('host') ?? '127.0.0.1';
       const readOnly = flags.get('read-only') === '1';
       if (!LOOPBACK.test(host) && !auth && !readOnly) throw new OptionError(`resque web: listening on ${host} lets anyone on the network change your queues: add --token, --basic-auth or --read-only.`);
       const basePath = (flags.get('base-path') ?? '/').replace(/\/+$/, '');
@@ -76,23 +72,6 @@ async function run(o: WebOptions, io: Io): Promise<number> {
   const { MetricsExporter } = require('../../metrics/exporter') as typeof import('../../metrics/exporter');
   const { metricsHandler } = require('../../metrics/http') as typeof import('../../metrics/http');
   const admin = new ResqueAdmin(connectionOf(o.client));
-  let server;
-  try {
-    server = await serveDashboard({ admin, basePath: o.basePath, readOnly: o.readOnly, auth: o.auth, metrics: metricsHandler(new MetricsExporter(admin)) }, o.host, o.port);
-  } catch (e) {
-    io.stderr.write(`Could not listen on ${o.host}:${o.port}: ${(e as Error).message}\n`);
-    await admin.close();
-    return 1;
-  }
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : o.port;
-  io.stdout.write(`Dashboard on http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}${o.basePath}/${o.readOnly ? ' (read-only)' : ''}\n`);
-  await new Promise<void>((resolve) => {
-    const dispose = installSignals(Object.fromEntries((['SIGQUIT', 'SIGTERM', 'SIGINT', 'SIGHUP'] as const).map((s) => [s, () => { dispose(); resolve(); }])));
-  });
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeAllConnections();
-  await closed;
-  await admin.close();
-  return 0;
+  const listen = (): ReturnType<typeof serveDashboard> => serveDashboard({ admin, basePath: o.basePath, readOnly: o.readOnly, auth: o.auth, metrics: metricsHandler(new MetricsExporter(admin)) }, o.host, o.port);
+  return serveUntilStopped(io, o, listen, (origin) => `Dashboard on ${origin}${o.basePath}/${o.readOnly ? ' (read-only)' : ''}`, () => admin.close());
 }
