@@ -44,7 +44,7 @@ function capture() {
 // ---- 1. the registry ----
 
 test('the registry holds start, scheduler, enqueue, delayed, schedules, failed, the operator commands, demo, help and version, in that order', () => {
-  assert.deepEqual(COMMANDS.map((c) => c.name), ['start', 'scheduler', 'enqueue', 'delayed', 'schedules', 'failed', 'info', 'workers', 'queues', 'status', 'stop', 'pause', 'resume', 'restart', 'health', 'metrics', 'demo', 'help', 'version']);
+  assert.deepEqual(COMMANDS.map((c) => c.name), ['start', 'scheduler', 'enqueue', 'delayed', 'schedules', 'failed', 'info', 'workers', 'queues', 'status', 'stop', 'pause', 'resume', 'restart', 'health', 'metrics', 'web', 'demo', 'help', 'version']);
   assert.ok(Object.isFrozen(COMMANDS) || Array.isArray(COMMANDS));
 });
 
@@ -198,10 +198,10 @@ test('under src/cli no code touches process.stdout, process.stderr, process.exit
 // ---- 5. flag tables ----
 
 test('phase one reads every command\'s flags together: the flag set the CLI always had', () => {
-  const booleans = ['blocking', 'verbose', 'debug', 'quiet', 'once', 'in-process', 'requeue-orphans', 'graceful-term', 'keep-job-children', 'scheduler', 'track', 'all', 'keep', 'retried', 'json', 'history', 'watch', 'graceful', 'process-metrics'];
+  const booleans = ['blocking', 'verbose', 'debug', 'quiet', 'once', 'in-process', 'requeue-orphans', 'graceful-term', 'keep-job-children', 'scheduler', 'track', 'all', 'keep', 'retried', 'json', 'history', 'watch', 'graceful', 'process-metrics', 'read-only'];
   const values = ['queue', 'count', 'interval', 'pidfile', 'jobs', 'app', 'prefix', 'redis', 'database', 'log-format',
     'jobs-per-child', 'timeout', 'kill-grace', 'max-child-memory', 'hard-child-memory', 'redis-timeout',
-    'shutdown-timeout', 'batch', 'log-level', 'slow-job-log', 'heartbeat-interval', 'prune-after', 'schedule', 'in', 'at', 'limit', 'tries', 'retry-delay', 'max-jobs', 'max-age', 'host', 'port', 'class', 'exception', 'since', 'until', 'search', 'offset'];
+    'shutdown-timeout', 'batch', 'log-level', 'slow-job-log', 'heartbeat-interval', 'prune-after', 'schedule', 'in', 'at', 'limit', 'tries', 'retry-delay', 'max-jobs', 'max-age', 'host', 'port', 'token', 'basic-auth', 'base-path', 'class', 'exception', 'since', 'until', 'search', 'offset'];
   const all = everyFlag(COMMANDS);
   assert.deepEqual(all.filter((f) => f.kind === 'boolean').map((f) => f.name).sort(), [...booleans].sort());
   assert.deepEqual(all.filter((f) => f.kind !== 'boolean').map((f) => f.name).sort(), [...values].sort());
