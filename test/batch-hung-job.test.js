@@ -27,7 +27,8 @@ test('a hung job in a batch: its batch\'s finished jobs are counted and the park
   t.after(() => w1.stop({ graceMs: 1000 }));
   const id1 = await waitRegistered(r, ns, w1.id, { worker: w1 });
   // the hung job is taken in a batch with jobs parked behind it (the batch grows while jobs are fast)
-  await waitFor(async () => (await r.llen(k('queue:default'))) < after.length, { timeoutMs: 10000, what: 'the hung job taken' });
+  await waitFor(async () => (await r.llen(k('queue:default'))) < after.length, { timeoutMs: 30000, what: 'the hung job taken' })
+    .catch(async (e) => { e.message += ` (processed ${await r.get(k('stat:processed'))}, queued ${await r.llen(k('queue:default'))})\n${w1.output.slice(-2000)}`; throw e; });
   const w2 = startWorker({ srv, ns });
   t.after(() => w2.stop({ graceMs: 1000 }));
   await waitRegistered(r, ns, w2.id, { worker: w2 });
