@@ -157,7 +157,11 @@ test('clicks change Redis: retry and remove a failed record, pause and resume al
   await p.goto(`${url}delayed`);
   await p.click('form[action$="/delayed/promote"] button >> nth=0');
   await p.waitForURL(/msg=/);
-  assert.ok(!(await r.lrange(k(`delayed:${ts}`), 0, -1)).includes(item) || ts <= Math.ceil(Date.now() / 1000));
+  const now = Math.ceil(Date.now() / 1000);
+  assert.ok(!(await r.lrange(k(`delayed:${ts}`), 0, -1)).includes(item), 'gone from its second');
+  const due = (await r.zrange(k('delayed_queue_schedule'), 0, -1)).map(Number).filter((x) => x >= now - 5 && x <= now);
+  const there = await Promise.all(due.map((x) => r.lrange(k(`delayed:${x}`), 0, -1)));
+  assert.ok(there.some((l) => l.includes(item)), `scheduled again at the current second (${due})`);
   // delete a queued job by its bytes
   const q = (await r.lrange(k('queue:default'), 0, -1));
   await p.goto(`${url}queues/default`);

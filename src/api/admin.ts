@@ -246,7 +246,7 @@ export class ResqueAdmin {
       timestamps: async (offset = 0, limit = 100) => (await (await redis()).zrange(keys.delayedSchedule(), offset, offset + limit - 1)).map(Number),
       items: async (ts, offset = 0, limit = 100) => peekDelayed(await redis(), keys, ts, offset, limit),
       remove: async (ts, raw) => editItem(await redis(), keys, ts, raw),
-      promote: async (ts, raw) => editItem(await redis(), keys, ts, raw, dueSecond(Date.now())),
+      promote: async (ts, raw) => editItem(await redis(), keys, ts, raw, dueSecond(new Date())),
     };
   }
 

@@ -7,6 +7,7 @@
  *      (settling what they held is ./recovery.ts);
  *   3. isJsonObject: whether payload bytes can be embedded verbatim in a record.
  */
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type Redis from 'ioredis';
 import type { Keys } from '../redis/keys';
@@ -107,13 +108,22 @@ function escapeGlob(s: string): string {
 
 export { isJsonObject } from '../json';
 
-/** Whether a pid is alive on this host (EPERM means alive but not ours). */
+/**
+ * Whether a pid is alive on this host (EPERM means alive but not ours). A zombie (dead, not yet
+ * reaped: a container whose pid 1 reaps nothing keeps them) is not alive, where /proc tells.
+ */
 export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const end = stat.lastIndexOf(')');
+    return stat.slice(end + 2, end + 3) !== 'Z';
+  } catch {
+    return true; // no /proc, or it went meanwhile: kill(0) is all we know
   }
 }
 

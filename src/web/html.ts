@@ -4,6 +4,8 @@
  * built the same way. Links are built from path segments (encodeURIComponent), so a stored value
  * can never choose a scheme (`javascript:`) or another origin.
  */
+import { humanDuration } from '../time';
+
 export class Html {
   constructor(readonly text: string) {}
   toString(): string {
@@ -43,12 +45,7 @@ export function href(base: string, segments: readonly (string | number)[], query
   return q.length ? `${path}?${q.join('&')}` : path;
 }
 
-/** A duration in seconds for a person: 42s, 3m05s, 2h03m, 3d04h. */
+/** A duration in seconds for a person (src/time.ts), – when there is none. */
 export function ago(seconds: number | null | undefined): string {
-  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '–';
-  const s = Math.max(0, Math.floor(seconds));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  if (s < 86400) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-  return `${Math.floor(s / 86400)}d${String(Math.floor((s % 86400) / 3600)).padStart(2, '0')}h`;
+  return humanDuration(seconds) ?? '–';
 }

@@ -6,7 +6,6 @@
  * our 60 s beat, twice, plus slack); with --pidfile, also the process it names runs. Exit 1
  * otherwise, each reason on stderr.
  */
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { catchOptionErrors, fromFlag, parseFlags } from '../args';
@@ -15,6 +14,7 @@ import { clientFlags, clientSettings, connectionOf, withClient, type ClientSetti
 import { ResqueAdmin } from '../../api/admin';
 import { OptionError } from '../../errors';
 import { livePidIn } from '../pidfile';
+import { pidAlive } from '../../store/workers';
 
 export interface HealthOptions {
   readonly client: ClientSettings;
@@ -48,21 +48,6 @@ export const healthCommand: Command<HealthOptions> = {
   run,
 };
 
-/** The process runs (a zombie, dead but not yet reaped, does not). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true; // no /proc: kill(0) is all we know
-  }
-}
-
 async function run(o: HealthOptions, io: Io): Promise<number> {
   const problems: string[] = [];
   if (o.pidfile !== undefined && livePidIn(o.pidfile) === undefined) problems.push(`${o.pidfile} names no running resque process`);
@@ -75,7 +60,7 @@ async function run(o: HealthOptions, io: Io): Promise<number> {
     if (mine.length === 0) problems.push(`no worker of ours is registered on ${host}`);
     const now = Date.now();
     for (const w of mine) {
-      if (w.pid === null || !alive(w.pid)) problems.push(`${w.id}: its process is gone`);
+      if (w.pid === null || !pidAlive(w.pid)) problems.push(`${w.id}: its process is gone`);
       const at = w.heartbeat?.at?.at?.getTime();
       if (at === undefined) problems.push(`${w.id}: no heartbeat`);
       else if ((now - at) / 1000 > o.maxAge) problems.push(`${w.id}: last heartbeat ${Math.round((now - at) / 1000)} s ago (more than ${o.maxAge} s)`);
